@@ -1,0 +1,3 @@
+from confero.cli import main
+
+main()

@@ -1,0 +1,100 @@
+"""API tokens: `cfo_test_…` (UAT) or `cfo_live_…` (Production) plus 40 random base62 characters.
+
+Only the SHA-256 digest is stored. A plain digest (no salt, no slow KDF) is enough because the
+secret part carries ~238 bits of randomness: it cannot be guessed or brute-forced from the digest,
+and a fast digest keeps authentication cheap on every call (docs/decisions/0004).
+"""
+
+import datetime as dt
+import hashlib
+import secrets
+import string
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from confero.access.models import ApiProfile, ApiToken
+from confero.errors import ValidationFailed
+from confero.events.models import Environment
+
+ALPHABET = string.ascii_letters + string.digits
+SECRET_LENGTH = 40
+PREFIX_LENGTH = 8  # characters of the secret that stay visible as the public prefix
+KIND_PREFIX = {Environment.UAT: "cfo_test_", Environment.PRODUCTION: "cfo_live_"}
+
+
+def hash_token(plain: str) -> str:
+    return hashlib.sha256(plain.encode("utf-8")).hexdigest()
+
+
+def public_prefix(plain: str) -> str:
+    """The part of a token that may be shown and logged: kind prefix + 8 characters."""
+    kind = plain[:9]
+    return kind + plain[9 : 9 + PREFIX_LENGTH]
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: ApiToken
+    plain: str  # shown once, never stored
+
+
+@transaction.atomic
+def issue_token(
+    profile: ApiProfile, *, label: str = "", expires_at: dt.datetime | None = None
+) -> IssuedToken:
+    kind = KIND_PREFIX[profile.site.environment]
+    for _ in range(5):
+        plain = kind + "".join(secrets.choice(ALPHABET) for _ in range(SECRET_LENGTH))
+        prefix = public_prefix(plain)
+        if not ApiToken.objects.filter(prefix=prefix).exists():
+            break
+    token = ApiToken.objects.create(
+        profile=profile,
+        prefix=prefix,
+        token_hash=hash_token(plain),
+        label=label[:100],
+        expires_at=expires_at,
+    )
+    return IssuedToken(token=token, plain=plain)
+
+
+def revoke_token(prefix: str) -> ApiToken:
+    """Revokes by public prefix (as shown in the console, the CLI and the call log)."""
+    prefix = prefix.strip().rstrip("…").rstrip(".")
+    matches = list(ApiToken.objects.filter(prefix=prefix)[:2])
+    if not matches and len(prefix) > 9 + PREFIX_LENGTH:
+        # A whole token pasted: revoke exactly that one.
+        matches = list(ApiToken.objects.filter(token_hash=hash_token(prefix))[:2])
+    if not matches:
+        raise ValidationFailed("prefix", f"no token with prefix '{prefix}'")
+    token = matches[0]
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+def find_usable_token(plain: str) -> ApiToken | None:
+    """The token with its profile, site, event and account, if it is neither revoked nor expired.
+    Which site it may be used on is the caller's check."""
+    if not plain.startswith(("cfo_test_", "cfo_live_")) or len(plain) > 200:
+        return None
+    token = (
+        ApiToken.objects.select_related("profile__site__event__account")
+        .filter(token_hash=hash_token(plain))
+        .first()
+    )
+    if token is None or token.revoked_at is not None:
+        return None
+    if token.expires_at is not None and token.expires_at <= timezone.now():
+        return None
+    return token
+
+
+def mark_used(token: ApiToken, *, now: dt.datetime) -> None:
+    """Records use at most once a minute per token: one write less on nearly every call."""
+    if token.last_used_at is None or now - token.last_used_at >= dt.timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now

@@ -1,0 +1,92 @@
+"""The response-code table (contract §9). The pipeline, the XML Schema and the generated
+"Appendix A" all read this one table, so the documentation cannot drift from the behaviour."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Code:
+    number: int
+    http_status: int
+    meaning: str
+
+
+_TABLE = [
+    Code(0, 200, "Success"),
+    Code(1, 500, "Internal error (the message carries an incident ID that is in the server log)"),
+    Code(100, 401, "apiToken missing"),
+    Code(101, 401, "apiToken not valid for this site"),
+    Code(103, 403, "client IP address not allowed (message names the address)"),
+    Code(104, 403, "API access disabled for this site"),
+    Code(110, 403, "Account Level Access is off: `event` may only name this event"),
+    Code(111, 404, "unknown event GUID"),
+    Code(112, 400, "`event=all` not supported by this resource"),
+    Code(120, 429, "rate limit exceeded"),
+    Code(121, 405, "method not allowed (use POST)"),
+    Code(122, 404, "unknown resource"),
+    Code(200, 400, "required parameter missing (message names it)"),
+    Code(201, 400, "parameter value not valid (message names parameter and rule)"),
+    Code(202, 413, "request too large"),
+    Code(210, 404, "user not found"),
+    Code(211, 409, "clientID already used by another user"),
+    Code(212, 400, "userRef cannot act as the user: use userKey or clientID"),
+    Code(213, 400, "userKey and clientID name different users"),
+    Code(214, 409, "email already used by another active user"),
+    Code(215, 409, "user is cancelled"),
+    Code(220, 404, "session not found"),
+    Code(221, 404, "session time not found"),
+    Code(222, 409, "session time full"),
+    Code(223, 409, "overlaps a session time already scheduled"),
+    Code(224, 403, "user may not view or schedule this session"),
+    Code(225, 409, "session time not scheduled by this user"),
+    Code(226, 409, "session or session time cancelled or unpublished"),
+    Code(227, 409, "abbreviation already used"),
+    Code(230, 404, "exhibitor not found"),
+    Code(231, 409, "exhibitorCode already used"),
+    Code(240, 404, "message recipient not found or cancelled"),
+    Code(300, 400, "unknown custom field code"),
+    Code(301, 400, "custom field value not recognised"),
+    Code(302, 400, "custom field takes one value only"),
+]
+
+CODES: dict[int, Code] = {code.number: code for code in _TABLE}
+
+SUCCESS = 0
+INTERNAL_ERROR = 1
+TOKEN_MISSING = 100
+TOKEN_INVALID = 101
+IP_NOT_ALLOWED = 103
+API_DISABLED = 104
+ACCOUNT_LEVEL_OFF = 110
+UNKNOWN_EVENT = 111
+EVENT_ALL_UNSUPPORTED = 112
+RATE_LIMITED = 120
+METHOD_NOT_ALLOWED = 121
+UNKNOWN_RESOURCE = 122
+PARAM_MISSING = 200
+PARAM_INVALID = 201
+TOO_LARGE = 202
+USER_NOT_FOUND = 210
+CLIENT_ID_TAKEN = 211
+USERREF_CANNOT_ACT = 212
+USER_IDS_DISAGREE = 213
+EMAIL_TAKEN = 214
+USER_CANCELLED = 215
+UNKNOWN_FIELD = 300
+UNKNOWN_VALUE = 301
+SINGLE_VALUE_ONLY = 302
+
+
+def http_status(number: int) -> int:
+    return CODES[number].http_status
+
+
+class ApiError(Exception):
+    """Raised anywhere below the pipeline; rendered as `<api><response code=…>message</…></api>`."""
+
+    def __init__(self, code: int, message: str | None = None, *, headers: dict | None = None):
+        assert code in CODES, code
+        super().__init__(message or CODES[code].meaning)
+        self.code = code
+        self.message = message or CODES[code].meaning
+        self.headers = headers or {}

@@ -1,0 +1,210 @@
+"""Reading parameters: from the query string and the body, whatever the declared content type
+(contract §2), and turning them into typed values as each resource declares them."""
+
+import datetime as dt
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from django.http import HttpRequest
+from django.http.multipartparser import MultiPartParserError
+
+from confero.api.codes import PARAM_INVALID, PARAM_MISSING, TOO_LARGE, ApiError
+
+RawParams = dict[str, list[str]]
+MAX_FIELDS = 10_000
+
+
+def _decode(raw: bytes, what: str) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ApiError(PARAM_INVALID, f"{what} is not valid UTF-8 (byte {exc.start})") from exc
+
+
+def _pairs(data: bytes) -> list[tuple[bytes, bytes]]:
+    """application/x-www-form-urlencoded, byte for byte (urllib's parse_qsl decodes on the way)."""
+    pairs = []
+    for part in data.split(b"&"):
+        if not part:
+            continue
+        raw_name, _, raw_value = part.partition(b"=")
+        pairs.append(
+            (unquote_to_bytes(raw_name.replace(b"+", b" ")), unquote_to_bytes(raw_value.replace(b"+", b" ")))
+        )
+    if len(pairs) > MAX_FIELDS:
+        raise ApiError(PARAM_INVALID, f"more than {MAX_FIELDS} parameters")
+    return pairs
+
+
+def _parse_urlencoded(data: bytes, where: str) -> RawParams:
+    params: RawParams = {}
+    for raw_name, raw_value in _pairs(data):
+        name = _decode(raw_name, f"a parameter name in the {where}")
+        value = _decode(raw_value, f"parameter '{name}'")
+        if "\x00" in name or "\x00" in value:
+            raise ApiError(PARAM_INVALID, f"parameter '{name}' contains a NUL character")
+        params.setdefault(name, []).append(value.strip())
+    return params
+
+
+def read_raw_params(request: HttpRequest, *, max_body: int) -> RawParams:
+    """Every parameter of the call, each name with all its values in the order sent.
+
+    The same name in the query string and the body must carry the same values there (else 201).
+    """
+    # WSGI hands the query string over as latin-1 text: encoding it back gives the bytes sent.
+    raw_query = request.META.get("QUERY_STRING", "")
+    try:
+        query_bytes = raw_query.encode("latin-1")
+    except UnicodeEncodeError:
+        query_bytes = raw_query.encode("utf-8")
+    query = _parse_urlencoded(query_bytes, "query string")
+    body = _read_body_params(request, max_body=max_body)
+    for name, values in body.items():
+        if name in query and query[name] != values:
+            raise ApiError(
+                PARAM_INVALID, f"parameter '{name}' is sent in the query and the body with different values"
+            )
+        query.setdefault(name, values)
+    return query
+
+
+def _read_body_params(request: HttpRequest, *, max_body: int) -> RawParams:
+    content_type = request.META.get("CONTENT_TYPE", "")
+    if content_type.lower().startswith("multipart/form-data"):
+        try:
+            post, files = request.POST, request.FILES
+        except MultiPartParserError as exc:
+            raise ApiError(PARAM_INVALID, f"multipart body not valid: {exc}") from exc
+        if files:
+            raise ApiError(PARAM_INVALID, f"file uploads are not accepted ('{next(iter(files))}')")
+        return {name: [v.strip() for v in post.getlist(name)] for name in post}
+    body = request.body
+    if len(body) > max_body:
+        raise ApiError(TOO_LARGE, f"request body over {max_body} bytes")
+    return _parse_urlencoded(body, "body")
+
+
+# --- Declared parameters -------------------------------------------------------------------
+
+
+class Invalid(ValueError):
+    """A value that breaks a parameter's rule; the message states the rule."""
+
+
+def text(max_length: int = 4000) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        if len(value) > max_length:
+            raise Invalid(f"at most {max_length} characters")
+        return value
+
+    parse.rule = f"text, at most {max_length} characters"
+    parse.is_text = True
+    return parse
+
+
+def integer(minimum: int = 0, maximum: int = 2**53) -> Callable[[str], int]:
+    def parse(value: str) -> int:
+        if not re.fullmatch(r"[+-]?\d{1,16}", value):
+            raise Invalid("a whole number")
+        number = int(value)
+        if not minimum <= number <= maximum:
+            raise Invalid(f"a whole number from {minimum} to {maximum}")
+        return number
+
+    parse.rule = f"whole number, {minimum}–{maximum}"
+    return parse
+
+
+def boolean(value: str) -> bool:
+    lowered = value.lower()
+    if lowered in ("true", "1", "yes"):
+        return True
+    if lowered in ("false", "0", "no"):
+        return False
+    raise Invalid("true or false")
+
+
+boolean.rule = "true or false"
+
+
+def guid(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError as exc:
+        raise Invalid("a GUID") from exc
+
+
+guid.rule = "GUID"
+
+
+def epoch_millis(value: str) -> dt.datetime:
+    if not re.fullmatch(r"\d{1,15}", value):
+        raise Invalid("epoch milliseconds (a whole number)")
+    return dt.datetime.fromtimestamp(int(value) / 1000, tz=dt.UTC)
+
+
+epoch_millis.rule = "epoch milliseconds"
+
+
+def one_of(*choices: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        if value not in choices:
+            raise Invalid("one of " + ", ".join(choices))
+        return value
+
+    parse.rule = "one of " + ", ".join(choices)
+    return parse
+
+
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+
+
+def email(value: str) -> str:
+    if len(value) > 254 or not EMAIL_RE.match(value):
+        raise Invalid("an email address")
+    return value
+
+
+email.rule = "email address"
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    parse: Callable[[str], Any] = field(default_factory=text)
+    required: bool = False
+    repeatable: bool = False
+    doc: str = ""
+
+    @property
+    def rule(self) -> str:
+        return getattr(self.parse, "rule", "")
+
+
+def parse_declared(param: Param, values: list[str] | None) -> Any:
+    """The typed value of one declared parameter (a list when repeatable); None when absent.
+
+    An empty value is kept as "" for text parameters (it clears a field on updates) and counts
+    as absent for every other type; for a required parameter it counts as missing.
+    """
+    if not values:
+        if param.required:
+            raise ApiError(PARAM_MISSING, f"parameter '{param.name}' is required")
+        return [] if param.repeatable else None
+    if len(values) > 1 and not param.repeatable:
+        raise ApiError(PARAM_INVALID, f"parameter '{param.name}' is repeated; send it once")
+    if values == [""]:
+        if param.required:
+            raise ApiError(PARAM_MISSING, f"parameter '{param.name}' is required (it is empty)")
+        if not getattr(param.parse, "is_text", False):
+            return [] if param.repeatable else None
+    try:
+        parsed = [param.parse(value) for value in values]
+    except Invalid as exc:
+        raise ApiError(PARAM_INVALID, f"parameter '{param.name}' must be {exc}") from exc
+    return parsed if param.repeatable else parsed[0]

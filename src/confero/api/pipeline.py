@@ -1,0 +1,347 @@
+"""The one pipeline every integration API call goes through.
+
+Checks, in this order (the first that fails answers the call):
+ 1. method is POST                                   → 121 (405)
+ 2. body at most 1 MiB                               → 202 (413)
+ 3. the resource exists                              → 122 (404)
+ 4. parameters parse (UTF-8, no conflicting repeats) → 201
+ 5. client address in the site's allow-list          → 103 (403); an unknown event code has an
+    empty allow-list, so event codes cannot be probed
+ 6. failed authentications of this address in limit  → 120 (429)
+ 7. token present and valid for this site            → 100 / 101 (401)
+ 8. API profile enabled                              → 104 (403)
+ 9. token's rate limit                               → 120 (429)
+10. declared parameters (type, required, repeat)     → 200 / 201; `event` → 201 / 110 / 111 / 112
+11. the acting user, for resources that act          → 200 / 210 / 212 / 213 / 215
+12. the resource, in one transaction when it writes  → its own codes
+
+Every call, whatever its outcome, leaves one row in the API call log (without parameters or token).
+"""
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from confero.access import ratelimit
+from confero.access.models import ApiCall, ApiProfile, ApiToken
+from confero.access.networks import client_address, is_allowed
+from confero.access.tokens import find_usable_token, mark_used
+from confero.api import codes
+from confero.api.codes import ApiError
+from confero.api.params import RawParams, guid, parse_declared, read_raw_params
+from confero.api.registry import ACTING_PARAMS, REGISTRY, STANDARD_PARAMS, Resource
+from confero.api.render import (
+    JSON_CONTENT_TYPE,
+    XML_CONTENT_TYPE,
+    Document,
+    Feed,
+    json_document,
+    json_feed,
+    xml_document,
+    xml_feed,
+)
+from confero.events.models import Site
+
+log = logging.getLogger("confero.api")
+
+
+@dataclass
+class Call:
+    """What a resource handler gets: the checked, typed request."""
+
+    request: HttpRequest
+    site: Site  # the site whose URL was called
+    profile: ApiProfile
+    token: ApiToken
+    params: dict[str, Any]  # declared parameters, typed
+    custom: RawParams  # every other parameter: custom-field codes of the resource's record type
+    sites: list[Site]  # the target sites: [one] or, with event=all, every site of the account
+    event_all: bool
+    event_param: str  # the `event` value as sent ("" when absent)
+    started: float
+    acting_user: Any = None
+    extra_log: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def target(self) -> Site:
+        """The one target site, for resources that do not take event=all."""
+        return self.sites[0]
+
+
+@dataclass
+class _Outcome:
+    """What the call log records, filled in as the pipeline goes."""
+
+    site: Site | None = None
+    profile: ApiProfile | None = None
+    token_prefix: str = ""
+    resource: str = ""
+    event_param: str = ""
+    client_ip: str = ""
+    incident: str = ""
+    method: str = ""
+    path: str = ""
+
+
+@csrf_exempt
+def api_view(request: HttpRequest, code: str, name: str, environment: str) -> HttpResponse:
+    started = time.perf_counter()
+    outcome = _Outcome(resource=name[:60], method=(request.method or "")[:10], path=request.path[:200])
+    want_json = False
+    try:
+        outcome.client_ip = client_address(
+            request.META.get("REMOTE_ADDR", ""),
+            request.META.get("HTTP_X_FORWARDED_FOR"),
+            settings.CONFERO_TRUSTED_PROXIES,
+        )
+        result, call, status_code = _run(request, code, name, environment, outcome)
+        want_json = call.params.get("format") == "json"
+    except ApiError as error:
+        return _error_response(request, error, outcome, started, want_json=_wants_json(request))
+    except Exception:
+        outcome.incident = uuid.uuid4().hex[:12].upper()
+        log.exception("internal error, incident %s, resource %s", outcome.incident, name)
+        error = ApiError(codes.INTERNAL_ERROR, f"Internal error (incident {outcome.incident})")
+        return _error_response(request, error, outcome, started, want_json=_wants_json(request))
+    if isinstance(result, Feed):
+        return _stream(result, outcome, started, want_json=want_json)
+    body = (json_document if want_json else xml_document)(result, codes.SUCCESS, "Success")
+    _log_call(outcome, codes.SUCCESS, started)
+    return _response(body, status_code, want_json)
+
+
+def _run(request, code, name, environment, outcome) -> tuple[Any, Call, int]:
+    site = _find_site(code, environment)
+    outcome.site = site
+    if request.method != "POST":
+        raise ApiError(codes.METHOD_NOT_ALLOWED, f"method {request.method[:10]} not allowed: use POST",
+                       headers={"Allow": "POST"})
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    if not length.isdigit() or int(length) > settings.CONFERO_MAX_BODY_BYTES:
+        raise ApiError(codes.TOO_LARGE, f"request body over {settings.CONFERO_MAX_BODY_BYTES} bytes")
+    resource = REGISTRY.get(name)
+    if resource is None:
+        what = f"'{name}.do'" if name else "(the URL is not /CODE/api/NAME.do)"
+        raise ApiError(codes.UNKNOWN_RESOURCE, f"unknown resource {what}")
+    raw = read_raw_params(request, max_body=settings.CONFERO_MAX_BODY_BYTES)
+    request.confero_raw_params = raw  # lets error responses honour format=json
+
+    profile = site.api_profile if site else None
+    outcome.profile = profile
+    if profile is None or not is_allowed(outcome.client_ip, profile.allowed_networks):
+        raise ApiError(codes.IP_NOT_ALLOWED, f"client address {outcome.client_ip} is not allowed")
+    token = _authenticate(request, raw, site, outcome)
+    if not profile.enabled:
+        raise ApiError(codes.API_DISABLED, "API access is disabled for this site")
+    _limit_token(token, profile)
+
+    params, custom = _declared_params(resource, raw)
+    outcome.event_param = (raw.get("event") or [""])[0][:60]
+    sites, event_all = _resolve_event(resource, site, profile, raw.get("event"))
+    call = Call(
+        request=request, site=site, profile=profile, token=token, params=params, custom=custom,
+        sites=sites, event_all=event_all, event_param=(raw.get("event") or [""])[0],
+        started=time.perf_counter(),
+    )
+    if resource.writes:
+        with transaction.atomic():
+            result = _run_resource(resource, call)
+    else:
+        result = _run_resource(resource, call)
+    return result, call, 200
+
+
+def _run_resource(resource: Resource, call: Call) -> Any:
+    if resource.acts_as_user:
+        from confero.people.identity import resolve_acting_user
+
+        call.acting_user = resolve_acting_user(call.target, call.params)
+    return resource.handler(call)
+
+
+def _find_site(code: str, environment: str) -> Site | None:
+    return (
+        Site.objects.select_related("event__account", "api_profile")
+        .filter(event__code=code[:40], environment=environment)
+        .first()
+    )
+
+
+def _authenticate(request, raw: RawParams, site: Site, outcome: _Outcome) -> ApiToken:
+    values = raw.get("apiToken") or []
+    if len(values) > 1:
+        raise ApiError(codes.PARAM_INVALID, "parameter 'apiToken' is repeated; send it once")
+    plain = values[0] if values else ""
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if header:
+        scheme, _, credentials = header.partition(" ")
+        if scheme.lower() == "bearer" and credentials.strip():
+            bearer = credentials.strip()
+            if plain and plain != bearer:
+                raise ApiError(codes.PARAM_INVALID, "apiToken and the Authorization header differ")
+            plain = bearer
+    if not plain:
+        raise ApiError(codes.TOKEN_MISSING, "apiToken missing")
+    failures_key = f"authfail:{outcome.client_ip}"
+    limit = settings.CONFERO_AUTH_FAILURE_LIMIT
+    window = settings.CONFERO_RATE_WINDOW_SECONDS
+    verdict = ratelimit.peek(failures_key, limit=limit, window_seconds=window)
+    if not verdict.allowed:
+        raise ApiError(codes.RATE_LIMITED, "too many failed authentications from this address",
+                       headers={"Retry-After": str(verdict.retry_after)})
+    token = find_usable_token(plain)
+    if token is None or token.profile.site_id != site.pk:
+        ratelimit.hit(failures_key, limit=limit, window_seconds=window)
+        raise ApiError(codes.TOKEN_INVALID, "apiToken not valid for this site")
+    outcome.token_prefix = token.prefix
+    return token
+
+
+def _limit_token(token: ApiToken, profile: ApiProfile) -> None:
+    limit = profile.rate_limit_per_minute or settings.CONFERO_RATE_LIMIT_PER_TOKEN
+    window = settings.CONFERO_RATE_WINDOW_SECONDS
+    verdict = ratelimit.hit(f"token:{token.pk}", limit=limit, window_seconds=window)
+    if not verdict.allowed:
+        raise ApiError(codes.RATE_LIMITED, f"rate limit of {limit} calls per {window} s exceeded",
+                       headers={"Retry-After": str(verdict.retry_after)})
+    mark_used(token, now=timezone.now())
+
+
+def _declared_params(resource: Resource, raw: RawParams) -> tuple[dict[str, Any], RawParams]:
+    params: dict[str, Any] = {}
+    for name in ("event", "format"):
+        values = raw.get(name) or []
+        if len(values) > 1:
+            raise ApiError(codes.PARAM_INVALID, f"parameter '{name}' is repeated; send it once")
+    fmt = (raw.get("format") or [""])[0]
+    if fmt not in ("", "xml", "json"):
+        raise ApiError(codes.PARAM_INVALID, "parameter 'format' must be xml or json")
+    params["format"] = fmt or "xml"
+    for param in resource.params:
+        params[param.name] = parse_declared(param, raw.get(param.name))
+    custom: RawParams = {}
+    for name, values in raw.items():
+        if name in resource.param_index or name in STANDARD_PARAMS:
+            continue
+        if resource.acts_as_user and name in ACTING_PARAMS:
+            continue
+        if resource.custom_fields is None:
+            raise ApiError(codes.PARAM_INVALID, f"parameter '{name[:60]}' is not known to {resource.name}.do")
+        custom[name] = values
+    if resource.acts_as_user:
+        for name in ACTING_PARAMS:
+            values = raw.get(name) or []
+            if len(values) > 1:
+                raise ApiError(codes.PARAM_INVALID, f"parameter '{name}' is repeated; send it once")
+            params[name] = values[0] if values and values[0] else None
+    return params, custom
+
+
+def _resolve_event(
+    resource: Resource, site: Site, profile: ApiProfile, values: list[str] | None
+) -> tuple[list[Site], bool]:
+    value = (values or [""])[0]
+    if not value:
+        return [site], False
+    is_all = value.lower() == "all"
+    if not is_all:
+        try:
+            event_guid = guid(value)
+        except ValueError as exc:
+            raise ApiError(codes.PARAM_INVALID, "parameter 'event' must be an event GUID or 'all'") from exc
+    if not profile.account_level_access:
+        if is_all or event_guid != site.event.guid:
+            raise ApiError(codes.ACCOUNT_LEVEL_OFF,
+                           "Account Level Access is off: 'event' may only name this event")
+        return [site], False
+    same_env = Site.objects.select_related("event__account").filter(
+        event__account_id=site.event.account_id, environment=site.environment
+    )
+    if is_all:
+        if not resource.accepts_all:
+            raise ApiError(codes.EVENT_ALL_UNSUPPORTED, f"{resource.name}.do does not take event=all")
+        return list(same_env.order_by("event__code")), True
+    target = same_env.filter(event__guid=event_guid).first()
+    if target is None:
+        raise ApiError(codes.UNKNOWN_EVENT, f"no event with GUID {str(event_guid).upper()} in this account")
+    return [target], False
+
+
+# --- Responses and the call log ----------------------------------------------------------------
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    raw = getattr(request, "confero_raw_params", None)
+    return bool(raw) and raw.get("format") == ["json"]
+
+
+def _response(body: bytes, status: int, want_json: bool) -> HttpResponse:
+    response = HttpResponse(body, status=status,
+                            content_type=JSON_CONTENT_TYPE if want_json else XML_CONTENT_TYPE)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def error_body(code: int, message: str, *, want_json: bool = False) -> bytes:
+    render = json_document if want_json else xml_document
+    return render(Document(), code, message)
+
+
+def _error_response(request, error: ApiError, outcome: _Outcome, started: float, *, want_json: bool):
+    status = codes.http_status(error.code)
+    response = _response(error_body(error.code, error.message, want_json=want_json), status, want_json)
+    for header, value in error.headers.items():
+        response[header] = value
+    _log_call(outcome, error.code, started)
+    return response
+
+
+def _stream(feed: Feed, outcome: _Outcome, started: float, *, want_json: bool) -> StreamingHttpResponse:
+    chunks = (json_feed if want_json else xml_feed)(feed)
+
+    def logged():
+        code = codes.INTERNAL_ERROR
+        try:
+            yield from chunks
+            code = codes.SUCCESS
+        except Exception:
+            outcome.incident = uuid.uuid4().hex[:12].upper()
+            log.exception("feed broke off while streaming, incident %s", outcome.incident)
+        finally:
+            _log_call(outcome, code, started)
+
+    response = StreamingHttpResponse(
+        logged(), content_type=JSON_CONTENT_TYPE if want_json else XML_CONTENT_TYPE
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _log_call(outcome: _Outcome, code: int, started: float) -> None:
+    try:
+        ApiCall.objects.create(
+            time=timezone.now(),
+            site=outcome.site,
+            profile=outcome.profile,
+            token_prefix=outcome.token_prefix,
+            method=outcome.method,
+            path=outcome.path,
+            resource=outcome.resource,
+            event_param=outcome.event_param,
+            client_ip=outcome.client_ip[:45],
+            code=code,
+            http_status=codes.http_status(code),
+            duration_ms=round((time.perf_counter() - started) * 1000, 3),
+            incident=outcome.incident,
+        )
+    except Exception:
+        # The call's answer must not depend on the log; the failure itself is logged.
+        log.exception("could not write the API call log")

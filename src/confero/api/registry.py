@@ -1,0 +1,53 @@
+"""Resources declare what they take; the pipeline checks it before a resource runs."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from confero.api.params import Param
+
+if TYPE_CHECKING:
+    from confero.api.pipeline import Call
+
+# Parameters every resource takes; the pipeline reads them itself.
+STANDARD_PARAMS = ("apiToken", "event", "format")
+ACTING_PARAMS = ("userKey", "clientID", "userRef")
+
+
+@dataclass(frozen=True)
+class Resource:
+    name: str  # as in the URL, without ".do"
+    handler: Callable[["Call"], Any]
+    summary: str
+    params: tuple[Param, ...] = ()
+    accepts_all: bool = False  # takes event=all (contract §8, marked *all*)
+    acts_as_user: bool = False  # needs userKey or clientID (marked *act*)
+    writes: bool = False  # runs in one write transaction
+    custom_fields: str | None = None  # record type whose custom-field codes it accepts
+    is_feed: bool = False
+    doc: str = ""
+    param_index: dict[str, Param] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        self.param_index.update({param.name: param for param in self.params})
+
+
+REGISTRY: dict[str, Resource] = {}
+
+
+def resource(name: str, *, summary: str, **options: Any) -> Callable:
+    """Registers the decorated function as the handler of `/…/api/NAME.do`."""
+
+    def register(handler: Callable) -> Callable:
+        if name in REGISTRY:
+            raise RuntimeError(f"resource {name}.do registered twice")
+        REGISTRY[name] = Resource(
+            name=name,
+            handler=handler,
+            summary=summary,
+            doc=(handler.__doc__ or "").strip(),
+            **options,
+        )
+        return handler
+
+    return register

@@ -1,0 +1,185 @@
+"""Response documents: a small tree of `Node`s rendered as XML (lxml) or as JSON (`format=json`).
+
+Transactional resources return a `Document` with the `<api>` root; feeds return a `Feed` whose
+records are an iterator, written one by one with lxml's incremental writer so that memory does not
+grow with the number of records (contract §6, §8).
+"""
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+
+XML_CONTENT_TYPE = "application/xml; charset=utf-8"
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+FLUSH_BYTES = 64 * 1024
+DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+
+
+@dataclass(slots=True)
+class Node:
+    tag: str
+    value: Any = None  # str, int, bool, date, datetime or None (an empty element)
+    attrs: dict[str, Any] | None = None
+    children: list["Node"] | None = None
+    many: bool = False  # always a list in JSON, even when it occurs once
+    text_key: str = "value"  # the JSON key of the text when the node also has attributes
+
+
+def E(tag: str, value: Any = None, **attrs: Any) -> Node:  # noqa: N802 - reads like lxml's E
+    return Node(tag, value, attrs or None)
+
+
+def xml_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def json_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return xml_text(value)
+    return value
+
+
+def response_node(code: int, message: str) -> Node:
+    return Node("response", message, {"code": code}, text_key="message")
+
+
+@dataclass
+class Document:
+    """A whole response: `<root attrs><response code/>children…</root>`."""
+
+    children: list[Node] = field(default_factory=list)
+    root: str = "api"
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Feed:
+    """A streamed response: the records are produced while the response is written."""
+
+    root: str
+    record_tag: str
+    records: Iterable[Node]
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+
+# --- XML -------------------------------------------------------------------------------------
+
+
+def to_element(node: Node) -> etree._Element:
+    element = etree.Element(node.tag, _xml_attrs(node.attrs))
+    _fill(element, node)
+    return element
+
+
+def _xml_attrs(attrs: dict[str, Any] | None) -> dict[str, str]:
+    return {k: xml_text(v) for k, v in attrs.items()} if attrs else {}
+
+
+def _fill(element: etree._Element, node: Node) -> None:
+    element.text = xml_text(node.value)
+    if node.children:
+        sub = etree.SubElement
+        for child in node.children:
+            _fill(sub(element, child.tag, _xml_attrs(child.attrs)), child)
+
+
+def xml_document(document: Document, code: int, message: str) -> bytes:
+    root = etree.Element(document.root, _xml_attrs(document.attrs))
+    _fill(root, Node(document.root, children=[response_node(code, message), *document.children]))
+    return DECLARATION + etree.tostring(root, encoding="UTF-8", xml_declaration=False)
+
+
+class _Sink:
+    """A file-like object for lxml's xmlfile that hands out what was written so far."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        self.parts.append(data)
+        self.size += len(data)
+
+    def take(self) -> bytes:
+        data = b"".join(self.parts)
+        self.parts.clear()
+        self.size = 0
+        return data
+
+
+def xml_feed(feed: Feed) -> Iterator[bytes]:
+    sink = _Sink()
+    sink.write(DECLARATION)
+    with etree.xmlfile(sink, encoding="UTF-8") as xf:
+        with xf.element(feed.root, _xml_attrs(feed.attrs)):
+            xf.write(to_element(response_node(0, "Success")))
+            for record in feed.records:
+                xf.write(to_element(record))
+                if sink.size >= FLUSH_BYTES:
+                    xf.flush()
+                    yield sink.take()
+    yield sink.take()
+
+
+# --- JSON ------------------------------------------------------------------------------------
+
+
+def to_json(node: Node) -> Any:
+    if not node.children and not node.attrs:
+        return json_value(node.value)
+    out: dict[str, Any] = {k: json_value(v) for k, v in (node.attrs or {}).items()}
+    if node.value is not None:
+        out[node.text_key] = json_value(node.value)
+    groups: dict[str, list[Node]] = {}
+    for child in node.children or ():
+        groups.setdefault(child.tag, []).append(child)
+    for tag, members in groups.items():
+        if len(members) > 1 or members[0].many:
+            out[tag] = [to_json(member) for member in members]
+        else:
+            out[tag] = to_json(members[0])
+    return out
+
+
+def json_document(document: Document, code: int, message: str) -> bytes:
+    body = to_json(
+        Node(
+            document.root,
+            attrs=document.attrs or None,
+            children=[response_node(code, message), *document.children],
+        )
+    )
+    return json.dumps({document.root: body}, ensure_ascii=False).encode("utf-8")
+
+
+def json_feed(feed: Feed) -> Iterator[bytes]:
+    head = to_json(Node(feed.root, attrs=feed.attrs or None, children=[response_node(0, "Success")]))
+    opening = json.dumps({feed.root: head}, ensure_ascii=False)
+    # '{"root": {…, "response": {…}}}' → open the record list before the two closing braces.
+    yield (opening[:-2] + f', "{feed.record_tag}": [').encode("utf-8")
+    buffer: list[str] = []
+    size = 0
+    first = True
+    for record in feed.records:
+        text = json.dumps(to_json(record), ensure_ascii=False)
+        buffer.append(text if first else "," + text)
+        first = False
+        size += len(text)
+        if size >= FLUSH_BYTES:
+            yield "".join(buffer).encode("utf-8")
+            buffer.clear()
+            size = 0
+    buffer.append("]}}")
+    yield "".join(buffer).encode("utf-8")

@@ -1,0 +1,198 @@
+"""The `confero` command. Thin: it parses arguments and calls the same services as the API and
+the console do. `confero manage …` passes through to Django's management commands."""
+
+import argparse
+import datetime as dt
+import os
+import shutil
+import sys
+from pathlib import Path
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "confero.settings")
+    import django
+
+    django.setup()
+
+
+def _on_off(value: str) -> bool:
+    if value not in ("on", "off"):
+        raise argparse.ArgumentTypeError("on or off")
+    return value == "on"
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError("a date as YYYY-MM-DD") from exc
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="confero", description="Confero conference platform")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="migrate, then run the server under gunicorn")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=2)
+
+    demo = sub.add_parser("demo", help="create (or refresh) the demo event, tokens and login")
+    demo.add_argument("--url", default="http://127.0.0.1:8000", help="base URL for the printed calls")
+
+    event = sub.add_parser("event", help="events").add_subparsers(dest="action", required=True)
+    create = event.add_parser("create", help="create an event with its UAT and Production sites")
+    create.add_argument("--code", required=True)
+    create.add_argument("--name", required=True)
+    create.add_argument("--account", default="default")
+    create.add_argument("--timezone", default="UTC")
+    create.add_argument("--start", type=_date)
+    create.add_argument("--end", type=_date)
+
+    token = sub.add_parser("token", help="API tokens").add_subparsers(dest="action", required=True)
+    tcreate = token.add_parser("create", help="issue a token; printed once, on the last line")
+    tcreate.add_argument("--event", required=True, help="event code")
+    tcreate.add_argument("--site", required=True, choices=["uat", "production"])
+    tcreate.add_argument("--label", default="")
+    tcreate.add_argument("--account-level", action="store_true", help="switch on Account Level Access")
+    tcreate.add_argument("--allow", action="append", metavar="CIDR", help="replaces the allow-list")
+    tcreate.add_argument("--expires", type=_date, help="expiry date (YYYY-MM-DD, UTC midnight)")
+    revoke = token.add_parser("revoke", help="revoke a token by its public prefix")
+    revoke.add_argument("prefix")
+
+    profile = sub.add_parser("profile", help="change a site's API profile")
+    profile.add_argument("--event", required=True, help="event code")
+    profile.add_argument("--site", required=True, choices=["uat", "production"])
+    profile.add_argument("--account-level", type=_on_off, metavar="on|off")
+    profile.add_argument("--enabled", type=_on_off, metavar="on|off")
+    profile.add_argument("--allow", action="append", metavar="CIDR", help="replaces the allow-list")
+    profile.add_argument("--rate-limit", type=int, metavar="N", help="calls per token per minute (0: default)")
+
+    docs = sub.add_parser("docs", help="write the generated API reference")
+    docs.add_argument("--out", default="docs/api-reference.md")
+
+    manage = sub.add_parser("manage", help="run a Django management command")
+    manage.add_argument("args", nargs=argparse.REMAINDER)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    _setup_django()
+    from confero.errors import ValidationFailed
+
+    try:
+        COMMANDS[args.command](args)
+    except ValidationFailed as exc:
+        print(f"confero: {exc}", file=sys.stderr)
+        sys.exit(2)
+
+
+def cmd_serve(args) -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    gunicorn = shutil.which("gunicorn") or str(Path(sys.executable).parent / "gunicorn")
+    bind = f"[{args.host}]:{args.port}" if ":" in args.host else f"{args.host}:{args.port}"
+    print(f"Confero listening on http://{bind}/ with {args.workers} workers", flush=True)
+    # The access log shows the path without the query string: tokens must never reach a log.
+    os.execv(gunicorn, [
+        gunicorn, "confero.wsgi:application",
+        "--bind", bind,
+        "--workers", str(args.workers),
+        "--access-logfile", "-",
+        "--access-logformat", '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms',
+        "--forwarded-allow-ips", "",
+    ])
+
+
+def cmd_demo(args) -> None:
+    from django.core.management import call_command
+
+    from confero.demo import describe, ensure_demo
+
+    call_command("migrate", interactive=False, verbosity=0)
+    print(describe(ensure_demo(), args.url.rstrip("/")))
+
+
+def cmd_event(args) -> None:
+    from confero.events.services import create_event, get_or_create_account
+
+    account = get_or_create_account(args.account)
+    event = create_event(
+        account=account, code=args.code, name=args.name, time_zone=args.timezone,
+        start_date=args.start, end_date=args.end,
+    )
+    print(event.guid_text)
+
+
+def _profile(event_code: str, site: str):
+    from confero.events.services import get_site
+
+    return get_site(event_code, site).api_profile
+
+
+def cmd_token(args) -> None:
+    from confero.access.services import configure_profile
+    from confero.access.tokens import issue_token, revoke_token
+
+    if args.action == "revoke":
+        token = revoke_token(args.prefix)
+        print(f"revoked {token.prefix} ({token.profile.site})")
+        return
+    profile = _profile(args.event, args.site)
+    configure_profile(
+        profile,
+        account_level_access=True if args.account_level else None,
+        allowed_networks=args.allow,
+    )
+    expires = (
+        dt.datetime.combine(args.expires, dt.time(), tzinfo=dt.UTC) if args.expires else None
+    )
+    issued = issue_token(profile, label=args.label, expires_at=expires)
+    print(f"site: {profile.site}  prefix: {issued.token.prefix}  "
+          f"allowed from: {', '.join(profile.allowed_networks) or 'nobody (use --allow)'}")
+    print("The token is shown once; store it now:")
+    print(issued.plain)
+
+
+def cmd_profile(args) -> None:
+    from confero.access.services import configure_profile
+
+    profile = configure_profile(
+        _profile(args.event, args.site),
+        account_level_access=args.account_level,
+        enabled=args.enabled,
+        allowed_networks=args.allow,
+        rate_limit_per_minute=args.rate_limit,
+    )
+    print(f"{profile.site}: enabled={'on' if profile.enabled else 'off'} "
+          f"account-level={'on' if profile.account_level_access else 'off'} "
+          f"allow={','.join(profile.allowed_networks) or '(nobody)'} "
+          f"rate-limit={profile.rate_limit_per_minute or 'default'}")
+
+
+def cmd_docs(args) -> None:
+    from confero.api.reference import render_markdown
+
+    Path(args.out).write_text(render_markdown())
+    print(f"wrote {args.out}")
+
+
+def cmd_manage(args) -> None:
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["confero manage", *args.args])
+
+
+COMMANDS = {
+    "serve": cmd_serve,
+    "demo": cmd_demo,
+    "event": cmd_event,
+    "token": cmd_token,
+    "profile": cmd_profile,
+    "docs": cmd_docs,
+    "manage": cmd_manage,
+}

@@ -1,0 +1,80 @@
+"""`confero demo`: a demo account and event with both sites, tokens and an organizer login.
+
+Idempotent: running it again keeps the data, resets the demo password and replaces the demo
+tokens (tokens are stored hashed, so the old ones could not be printed again).
+"""
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from confero.access.services import configure_profile
+from confero.access.tokens import issue_token
+from confero.events.models import Environment, Event, Site
+from confero.events.services import create_event, get_or_create_account
+
+DEMO_LABEL = "demo"
+DEMO_USERNAME = "demo"
+
+
+@dataclass(frozen=True)
+class DemoInfo:
+    event: Event
+    tokens: dict[str, str]  # environment → plain token
+    username: str
+    password: str
+
+
+@transaction.atomic
+def ensure_demo() -> DemoInfo:
+    account = get_or_create_account("demo", name="Demo Account")
+    event = Event.objects.filter(code="demo").first()
+    if event is None:
+        today = timezone.localdate()
+        event = create_event(
+            account=account,
+            code="demo",
+            name="Confero Demo Conference",
+            time_zone="Europe/Berlin",
+            start_date=today + dt.timedelta(days=30),
+            end_date=today + dt.timedelta(days=32),
+        )
+    tokens = {}
+    for site in Site.objects.filter(event=event).select_related("api_profile", "event"):
+        profile = site.api_profile
+        configure_profile(profile, enabled=True, allowed_networks=["127.0.0.1", "::1"])
+        profile.tokens.filter(label=DEMO_LABEL, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        tokens[site.environment] = issue_token(profile, label=DEMO_LABEL).plain
+    password = secrets.token_urlsafe(12)
+    user_model = get_user_model()
+    user, _ = user_model.objects.get_or_create(username=DEMO_USERNAME)
+    user.is_staff = True
+    user.is_superuser = True
+    user.set_password(password)
+    user.save()
+    account.organizers.add(user)
+    return DemoInfo(event=event, tokens=tokens, username=DEMO_USERNAME, password=password)
+
+
+def describe(info: DemoInfo, base_url: str) -> str:
+    live = info.tokens[Environment.PRODUCTION]
+    test = info.tokens[Environment.UAT]
+    return "\n".join(
+        [
+            "Confero demo is ready.",
+            f"  Console:        {base_url}/admin/   login: {info.username} / {info.password}",
+            f"  API reference:  {base_url}/docs/api",
+            f"  Event GUID:     {info.event.guid_text}",
+            f"  Production token (shown once): {live}",
+            f"  UAT token (shown once):        {test}",
+            "",
+            "Try it (Production site of the demo event):",
+            f"  curl -s -X POST -d apiToken={live} {base_url}/demo/api/event.do",
+            "UAT site:",
+            f"  curl -s -X POST -d apiToken={test} {base_url}/uat/demo/api/event.do",
+        ]
+    )
