@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from confero.access.services import configure_profile
 from confero.access.tokens import issue_token
+from confero.customfields.services import ValueSpec
 from confero.events.models import Environment, Event, Site
 from confero.events.services import create_event, get_or_create_account
 
@@ -57,7 +58,63 @@ def ensure_demo() -> DemoInfo:
     user.set_password(password)
     user.save()
     account.organizers.add(user)
+    for site in Site.objects.filter(event=event):
+        _seed_site(site)
     return DemoInfo(event=event, tokens=tokens, username=DEMO_USERNAME, password=password)
+
+
+DEMO_FIELDS = [
+    dict(record_type="user", code="type_business", display_name="Type of business",
+         field_type="choice", values=[ValueSpec("govt", "Government"),
+                                      ValueSpec("education", "Education"),
+                                      ValueSpec("other", "Other: please specify", other=True)]),
+    dict(record_type="user", code="dietary", display_name="Dietary needs", field_type="multichoice",
+         values=[ValueSpec("veg", "Vegetarian"), ValueSpec("vegan", "Vegan"),
+                 ValueSpec("gf", "Gluten-free")]),
+    dict(record_type="user", code="tshirt", display_name="T-shirt size", field_type="choice",
+         values=[ValueSpec("s", "S"), ValueSpec("m", "M"), ValueSpec("l", "L")]),
+    dict(record_type="user", code="notes", display_name="Notes", field_type="text"),
+    dict(record_type="profile", code="attendee_type", display_name="Attendee type",
+         field_type="choice",
+         values=[ValueSpec("vip", "VIP", constraint="privateViewPrivateSchedule"),
+                 ValueSpec("member", "Member", constraint="publicViewPrivateSchedule"),
+                 ValueSpec("press", "Press", constraint="cannotViewOrSchedule")]),
+]
+
+DEMO_USERS = [
+    ("Ada", "Lovelace", "ada@example.org", "CRM-1001", {"type_business": ["education"], "dietary": ["veg", "gf"], "attendee_type": ["vip"]}),
+    ("Grace", "Hopper", "grace@example.org", "CRM-1002", {"type_business": ["govt"], "tshirt": ["m"], "attendee_type": ["member"]}),
+    ("Alan", "Turing", "alan@example.org", None, {"type_business": ["Cryptanalysis"], "notes": ["Arrives Tuesday"]}),
+]
+
+
+def _seed_site(site: Site) -> None:
+    """A few custom fields (one of each type, one with Other, one with constraints) and users."""
+    from confero.customfields.models import CustomField
+    from confero.customfields.services import Assignment, create_field
+    from confero.people.models import User
+    from confero.people.services import add_user
+
+    for spec in DEMO_FIELDS:
+        if not CustomField.objects.filter(site=site, code=spec["code"]).exists():
+            create_field(site, **spec)
+    if User.objects.filter(site=site).exists():
+        return
+    fields = {f.code: f for f in CustomField.objects.filter(site=site).prefetch_related("values")}
+    for first, last, mail, client_id, answers in DEMO_USERS:
+        assignments = []
+        for code, values in answers.items():
+            field = fields[code]
+            known = {v.code: v for v in field.values.all()}
+            other = next((v for v in known.values() if v.is_other), None)
+            choices = tuple(
+                (None, v) if not field.is_choice else ((known[v], "") if v in known else (other, v))
+                for v in values
+            )
+            assignments.append(Assignment(field, choices))
+        add_user(site, fields={"first_name": first, "last_name": last, "email": mail,
+                               "client_id": client_id, "registered": True},
+                 assignments=assignments)
 
 
 def describe(info: DemoInfo, base_url: str) -> str:

@@ -8,3 +8,12 @@ class ValidationFailed(ValueError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+class Conflict(ValueError):
+    """A value another record holds already (an email, a clientID, a code)."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message

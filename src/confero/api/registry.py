@@ -41,6 +41,12 @@ def resource(name: str, *, summary: str, **options: Any) -> Callable:
     def register(handler: Callable) -> Callable:
         if name in REGISTRY:
             raise RuntimeError(f"resource {name}.do registered twice")
+        if options.get("custom_fields"):
+            from confero.customfields.services import reserve
+
+            # A custom field code may not shadow any parameter of a resource that takes them.
+            names = [param.name for param in options.get("params", ())]
+            reserve(options["custom_fields"], codes=[*names, *STANDARD_PARAMS, *ACTING_PARAMS], elements=())
         REGISTRY[name] = Resource(
             name=name,
             handler=handler,

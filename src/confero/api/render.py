@@ -34,8 +34,8 @@ def E(tag: str, value: Any = None, **attrs: Any) -> Node:  # noqa: N802 - reads 
 
 
 def xml_text(value: Any) -> str | None:
-    if value is None:
-        return None
+    if value is None or value == "":
+        return None  # an empty element: <address2/>
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dt.datetime):

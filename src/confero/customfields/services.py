@@ -1,0 +1,198 @@
+"""Defining custom fields and storing the values records hold."""
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from confero.customfields.models import (
+    CODE_RE,
+    Answer,
+    Constraint,
+    CustomField,
+    CustomValue,
+    FieldType,
+    RecordType,
+    element_name_for,
+)
+from confero.errors import ValidationFailed
+from confero.events.models import Site
+
+# Parameter and element names a custom field may not take, per record type. Each domain adds its
+# own standard names here when it registers its resources (see confero.people.fields).
+RESERVED_CODES: dict[str, set[str]] = defaultdict(lambda: {"apiToken", "event", "format", "since"})
+RESERVED_ELEMENTS: dict[str, set[str]] = defaultdict(lambda: {"eventGUID", "response", "status"})
+
+
+def reserve(record_type: str, *, codes: Iterable[str], elements: Iterable[str]) -> None:
+    RESERVED_CODES[record_type].update(codes)
+    RESERVED_ELEMENTS[record_type].update(elements)
+
+
+def _record_types(record_type: str) -> tuple[str, ...]:
+    if record_type == RecordType.PROFILE:
+        return (RecordType.USER, RecordType.SESSION)
+    return (record_type,)
+
+
+def validate_code(record_type: str, code: str) -> str:
+    if not CODE_RE.match(code):
+        raise ValidationFailed("code", "a letter, then letters, digits, '_', '.' or '-' (≤ 60)")
+    for kind in _record_types(record_type):
+        if code in RESERVED_CODES[kind]:
+            raise ValidationFailed("code", f"'{code}' is a standard parameter of {kind} resources")
+    return code
+
+
+def validate_display_name(site: Site, record_type: str, display_name: str, *, exclude=None) -> str:
+    if not display_name.strip():
+        raise ValidationFailed("displayName", "must not be empty")
+    element = element_name_for(display_name)
+    for kind in _record_types(record_type):
+        if element in RESERVED_ELEMENTS[kind]:
+            raise ValidationFailed(
+                "displayName", f"its element name <{element}> is a standard element of {kind}s"
+            )
+    clash = CustomField.objects.filter(site=site, element_name=element)
+    if exclude is not None:
+        clash = clash.exclude(pk=exclude.pk)
+    for other in clash:
+        if set(_record_types(other.record_type)) & set(_record_types(record_type)):
+            raise ValidationFailed("displayName", f"<{element}> is already used by field '{other.code}'")
+    return display_name.strip()
+
+
+@dataclass(frozen=True)
+class ValueSpec:
+    code: str
+    label: str = ""
+    other: bool = False
+    constraint: str = ""
+
+
+def create_field(
+    site: Site,
+    *,
+    record_type: str,
+    code: str,
+    display_name: str,
+    field_type: str,
+    values: Sequence[ValueSpec] = (),
+    position: int | None = None,
+) -> CustomField:
+    if record_type not in RecordType.values:
+        raise ValidationFailed("recordType", "one of " + ", ".join(RecordType.values))
+    if field_type not in FieldType.values:
+        raise ValidationFailed("type", "one of " + ", ".join(FieldType.values))
+    validate_code(record_type, code)
+    display_name = validate_display_name(site, record_type, display_name)
+    if CustomField.objects.filter(site=site, code=code).exists():
+        raise ValidationFailed("code", f"a field with code '{code}' exists already")
+    if field_type == FieldType.TEXT and values:
+        raise ValidationFailed("values", "a text field has no values")
+    with transaction.atomic():
+        field = CustomField.objects.create(
+            site=site,
+            record_type=record_type,
+            code=code,
+            display_name=display_name,
+            element_name=element_name_for(display_name),
+            field_type=field_type,
+            position=site.custom_fields.count() if position is None else position,
+        )
+        for spec in values:
+            add_value(field, spec)
+    return field
+
+
+def add_value(field: CustomField, spec: ValueSpec) -> CustomValue:
+    if not field.is_choice:
+        raise ValidationFailed("values", "a text field has no values")
+    if not spec.code or len(spec.code) > 100:
+        raise ValidationFailed("value code", "1–100 characters")
+    if spec.constraint and spec.constraint not in Constraint.values:
+        raise ValidationFailed("constraint", "one of " + ", ".join(Constraint.values))
+    if spec.constraint and field.record_type != RecordType.PROFILE:
+        raise ValidationFailed("constraint", "only values of profile fields carry constraints")
+    if field.values.filter(code=spec.code).exists():
+        raise ValidationFailed("value code", f"'{spec.code}' exists already in '{field.code}'")
+    if spec.other and field.values.filter(is_other=True).exists():
+        raise ValidationFailed("other", f"'{field.code}' has an Other option already")
+    return CustomValue.objects.create(
+        field=field,
+        code=spec.code,
+        label=spec.label or spec.code,
+        is_other=spec.other,
+        constraint=spec.constraint,
+        position=field.values.count(),
+    )
+
+
+def change_field_code(field: CustomField, new_code: str, *, actor) -> CustomField:
+    """The one way to change a code once set: superusers only, after seeing where it is used
+    (`field_usage`). Integrations sending the old code get 300 from then on."""
+    if actor is None or not getattr(actor, "is_superuser", False):
+        raise ValidationFailed("code", "only a superuser can change a custom field's code")
+    validate_code(field.record_type, new_code)
+    if CustomField.objects.filter(site=field.site, code=new_code).exclude(pk=field.pk).exists():
+        raise ValidationFailed("code", f"a field with code '{new_code}' exists already")
+    CustomField.objects.filter(pk=field.pk).update(code=new_code)
+    field.code = new_code
+    return field
+
+
+def field_usage(field: CustomField) -> dict[str, int]:
+    """How many records hold a value of the field, per record type."""
+    usage: dict[str, int] = {}
+    for row in Answer.objects.filter(field=field).values_list("record_type", "record_id").distinct():
+        usage[row[0]] = usage.get(row[0], 0) + 1
+    return usage
+
+
+# --- Values held by records -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """What one call sets for one field: [(value or None, text), …]; empty clears the field."""
+
+    field: CustomField
+    choices: tuple[tuple[CustomValue | None, str], ...]
+
+
+def set_answers(record_type: str, record_id: int, assignments: Sequence[Assignment]) -> None:
+    """Replaces the record's values of each assigned field (a multichoice set as a whole)."""
+    if not assignments:
+        return
+    Answer.objects.filter(
+        record_type=record_type, record_id=record_id, field__in=[a.field for a in assignments]
+    ).delete()
+    Answer.objects.bulk_create(
+        Answer(field=a.field, record_type=record_type, record_id=record_id, value=value, text=text)
+        for a in assignments
+        for value, text in a.choices
+    )
+
+
+def fields_for(sites: Sequence[Site], record_type: str) -> list[CustomField]:
+    """The custom fields of these sites that apply to a record type, with their values."""
+    types = [record_type, RecordType.PROFILE] if record_type in (RecordType.USER, RecordType.SESSION) else [record_type]
+    return list(
+        CustomField.objects.filter(site__in=sites, record_type__in=types)
+        .prefetch_related("values")
+        .order_by("site_id", "position", "id")
+    )
+
+
+def answers_by_record(record_type: str, record_ids: Sequence[int]) -> dict[int, list[tuple[int, int | None, str]]]:
+    """(field_id, value_id, text) per record, in one query."""
+    out: dict[int, list[tuple[int, int | None, str]]] = defaultdict(list)
+    if not record_ids:
+        return out
+    rows = Answer.objects.filter(record_type=record_type, record_id__in=record_ids).values_list(
+        "record_id", "field_id", "value_id", "text"
+    ).order_by("id")
+    for record_id, field_id, value_id, text in rows:
+        out[record_id].append((field_id, value_id, text))
+    return out

@@ -1,0 +1,80 @@
+"""Creating, changing and cancelling users. The API, the console and the CLI all come here."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Now
+
+from confero.customfields.models import RecordType
+from confero.customfields.services import Assignment, set_answers
+from confero.errors import Conflict
+from confero.events.models import Site
+from confero.people.models import User, UserStatus
+
+
+def _check_unique(site: Site, *, email: str | None, client_id: str | None, exclude: User | None) -> None:
+    others = User.objects.filter(site=site)
+    if exclude is not None:
+        others = others.exclude(pk=exclude.pk)
+    if client_id and others.filter(client_id=client_id).exists():
+        raise Conflict("clientID", f"clientID '{client_id}' is already used by another user")
+    if email and others.filter(status=UserStatus.ACTIVE, email__iexact=email).exists():
+        raise Conflict("email", f"email '{email}' is already used by another active user")
+
+
+def _save_unique(save, *, email: str | None, client_id: str | None) -> None:
+    """Runs `save` in a savepoint; a unique index that a concurrent call won names the field."""
+    try:
+        with transaction.atomic():
+            save()
+    except IntegrityError as exc:
+        text = str(exc).lower()
+        if "client_id" in text:
+            raise Conflict("clientID", f"clientID '{client_id}' is already used by another user") from exc
+        if "email" in text:
+            raise Conflict("email", f"email '{email}' is already used by another active user") from exc
+        raise
+
+
+def add_user(site: Site, *, fields: dict[str, Any], assignments: Sequence[Assignment] = ()) -> User:
+    """`fields` holds model field names: contact fields, client_id, registered, paid, badge_id,
+    public_bio."""
+    email, client_id = fields.get("email"), fields.get("client_id") or None
+    _check_unique(site, email=email, client_id=client_id, exclude=None)
+    user = User(site=site, created_at=Now(), modified_at=Now(), **{**fields, "client_id": client_id})
+    _save_unique(user.save, email=email, client_id=client_id)
+    set_answers(RecordType.USER, user.pk, assignments)
+    return user
+
+
+def update_user(user: User, *, fields: dict[str, Any], assignments: Sequence[Assignment] = ()) -> User:
+    """Changes only what is given; every change moves last-modified."""
+    if "client_id" in fields:
+        fields = {**fields, "client_id": fields["client_id"] or None}
+    changed = [name for name, value in fields.items() if getattr(user, name) != value]
+    email = fields["email"] if "email" in changed else None
+    client_id = fields["client_id"] if "client_id" in changed else None
+    _check_unique(user.site, email=email, client_id=client_id, exclude=user)
+    for name in changed:
+        setattr(user, name, fields[name])
+    if changed or assignments:
+        user.modified_at = Now()
+        _save_unique(lambda: user.save(update_fields=[*changed, "modified_at"]),
+                     email=email, client_id=client_id)
+    set_answers(RecordType.USER, user.pk, assignments)
+    return user
+
+
+def cancel_user(user: User) -> User:
+    """The record and its history stay; only the status changes. Scheduled seats are freed by
+    the program domain when it exists (it hooks in here)."""
+    user.status = UserStatus.CANCELLED
+    user.modified_at = Now()
+    user.save(update_fields=["status", "modified_at"])
+    return user
+
+
+def touch_user(user_id: int) -> None:
+    """Moves last-modified: for changes to what hangs off a user (custom values, schedule)."""
+    User.objects.filter(pk=user_id).update(modified_at=Now())
