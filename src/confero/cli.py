@@ -69,6 +69,25 @@ def build_parser() -> argparse.ArgumentParser:
     profile.add_argument("--allow", action="append", metavar="CIDR", help="replaces the allow-list")
     profile.add_argument("--rate-limit", type=int, metavar="N", help="calls per token per minute (0: default)")
 
+    cf = sub.add_parser("customfields", help="custom-field configuration as JSON")
+    cf_sub = cf.add_subparsers(dest="action", required=True)
+    export = cf_sub.add_parser("export", help="write the site's custom fields as JSON")
+    export.add_argument("--event", required=True)
+    export.add_argument("--site", required=True, choices=["uat", "production"])
+    export.add_argument("--out", help="file to write (default: standard output)")
+    imp = cf_sub.add_parser("import", help="create and update custom fields from a JSON file")
+    imp.add_argument("--event", required=True)
+    imp.add_argument("--site", required=True, choices=["uat", "production"])
+    imp.add_argument("--dry-run", action="store_true", help="report what would change, change nothing")
+    imp.add_argument("file")
+    recode = cf_sub.add_parser("recode", help="change a field's code (superusers only)")
+    recode.add_argument("--event", required=True)
+    recode.add_argument("--site", required=True, choices=["uat", "production"])
+    recode.add_argument("--field", required=True, help="the current code")
+    recode.add_argument("--to", required=True, help="the new code")
+    recode.add_argument("--as", dest="actor", required=True, help="a superuser's username")
+    recode.add_argument("--yes", action="store_true", help="change it (without: show where it is used)")
+
     docs = sub.add_parser("docs", help="write the generated API reference")
     docs.add_argument("--out", default="docs/api-reference.md")
 
@@ -174,6 +193,48 @@ def cmd_profile(args) -> None:
           f"rate-limit={profile.rate_limit_per_minute or 'default'}")
 
 
+def cmd_customfields(args) -> None:
+    import json
+
+    from confero.customfields import config
+    from confero.events.services import get_site
+
+    site = get_site(args.event, args.site)
+    if args.action == "export":
+        text = json.dumps(config.export_fields(site), indent=2, ensure_ascii=False) + "\n"
+        if args.out:
+            Path(args.out).write_text(text, encoding="utf-8")
+            print(f"wrote {args.out}")
+        else:
+            sys.stdout.write(text)
+    elif args.action == "import":
+        print(config.import_fields(site, config.load(args.file), dry_run=args.dry_run).text())
+    else:
+        _recode(site, args)
+
+
+def _recode(site, args) -> None:
+    from django.contrib.auth import get_user_model
+
+    from confero.customfields.models import CustomField
+    from confero.customfields.services import change_field_code, field_usage
+    from confero.errors import ValidationFailed
+
+    field = CustomField.objects.filter(site=site, code=args.field).first()
+    if field is None:
+        raise ValidationFailed("field", f"no custom field with code '{args.field}' on {site}")
+    actor = get_user_model().objects.filter(username=args.actor).first()
+    usage = field_usage(field)
+    print(f"field '{field.code}' ({field.display_name}) on {site} is held by: "
+          + (", ".join(f"{n} {kind}s" for kind, n in usage.items()) or "no records"))
+    print(f"integrations sending '{field.code}' will get code 300 once it is '{args.to}'")
+    if not args.yes:
+        print("nothing changed: add --yes to change the code")
+        return
+    change_field_code(field, args.to, actor=actor)
+    print(f"code changed: '{args.field}' → '{args.to}'")
+
+
 def cmd_docs(args) -> None:
     from confero.api.reference import render_markdown
 
@@ -193,6 +254,7 @@ COMMANDS = {
     "event": cmd_event,
     "token": cmd_token,
     "profile": cmd_profile,
+    "customfields": cmd_customfields,
     "docs": cmd_docs,
     "manage": cmd_manage,
 }
