@@ -51,6 +51,23 @@ def _parse_urlencoded(data: bytes, where: str) -> RawParams:
     return params
 
 
+def buffer_unsized_body(request: HttpRequest, *, max_body: int) -> None:
+    """Reads a body sent without Content-Length (Transfer-Encoding: chunked), which Django
+    would otherwise drop unread, so that its parameters count and its size is limited too.
+
+    Only where the WSGI server marks its input as terminated (gunicorn does: it de-chunks the body
+    and ends the stream with it), else reading could wait for bytes that never come. At most one
+    byte over the limit is read; the body is then handed on as if it had been sent with its length.
+    """
+    if request.META.get("CONTENT_LENGTH") or not request.META.get("wsgi.input_terminated"):
+        return
+    body = request.META["wsgi.input"].read(max_body + 1)
+    if len(body) > max_body:
+        raise ApiError(TOO_LARGE, f"request body over {max_body} bytes")
+    request._body = body
+    request.META["CONTENT_LENGTH"] = str(len(body))
+
+
 def read_raw_params(request: HttpRequest, *, max_body: int) -> RawParams:
     """Every parameter of the call, each name with all its values in the order sent.
 

@@ -36,7 +36,7 @@ from confero.access.networks import client_address, is_allowed
 from confero.access.tokens import find_usable_token, mark_used
 from confero.api import codes
 from confero.api.codes import ApiError
-from confero.api.params import RawParams, guid, parse_declared, read_raw_params
+from confero.api.params import RawParams, buffer_unsized_body, guid, parse_declared, read_raw_params
 from confero.api.registry import ACTING_PARAMS, REGISTRY, STANDARD_PARAMS, Resource
 from confero.api.render import (
     JSON_CONTENT_TYPE,
@@ -124,6 +124,7 @@ def _run(request, code, name, environment, outcome) -> tuple[Any, Call, int]:
     if request.method != "POST":
         raise ApiError(codes.METHOD_NOT_ALLOWED, f"method {request.method[:10]} not allowed: use POST",
                        headers={"Allow": "POST"})
+    buffer_unsized_body(request, max_body=settings.CONFERO_MAX_BODY_BYTES)
     length = request.META.get("CONTENT_LENGTH") or "0"
     if not length.isdigit() or int(length) > settings.CONFERO_MAX_BODY_BYTES:
         raise ApiError(codes.TOO_LARGE, f"request body over {settings.CONFERO_MAX_BODY_BYTES} bytes")
@@ -170,7 +171,7 @@ def _run_resource(resource: Resource, call: Call) -> Any:
 def _find_site(code: str, environment: str) -> Site | None:
     return (
         Site.objects.select_related("event__account", "api_profile")
-        .filter(event__code=code[:40], environment=environment)
+        .filter(event__code=code, environment=environment)
         .first()
     )
 

@@ -1,0 +1,521 @@
+"""The permission matrix of the integration API (contract §3, §4).
+
+One table of cases drives one parametrised test. A case arranges a world of two accounts, three
+events and their sites, sends one call, and expects the code, the HTTP status, the whole XML body
+and the call-log row. Every refusal first shows that something *could* have leaked: the token
+really works elsewhere, the other event really exists and is listed to its own token, the address
+really is the one refused.
+"""
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.utils import timezone
+
+from confero.access.models import ApiCall, ApiToken
+from confero.access.services import configure_profile
+from confero.access.tokens import public_prefix, revoke_token
+from tests.factories import AccountFactory, EventFactory, open_site
+
+DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+
+
+def error_xml(code: int, message: str) -> bytes:
+    return DECLARATION + f'<api><response code="{code}">{message}</response></api>'.encode()
+
+
+def events_xml(*events, environment: str) -> bytes:
+    records = "".join(
+        f"<event><eventGUID>{e.guid_text}</eventGUID><code>{e.code}</code><name>{e.name}</name>"
+        f"<startDate>{e.start_date}</startDate><endDate>{e.end_date}</endDate>"
+        f"<timeZone>{e.time_zone}</timeZone><environment>{environment}</environment></event>"
+        for e in events
+    )
+    return DECLARATION + f'<api><response code="0">Success</response>{records}</api>'.encode()
+
+
+@dataclass
+class Door:
+    """One site of the world, opened from 127.0.0.1 and ::1, with one token."""
+
+    event: object
+    site: object
+    token: str
+    environment: str
+
+    def url(self, resource: str = "event") -> str:
+        prefix = "/uat/" if self.environment == "uat" else "/"
+        return f"{prefix}{self.event.code}/api/{resource}.do"
+
+    @property
+    def prefix(self) -> str:
+        return public_prefix(self.token)
+
+
+@dataclass
+class World:
+    """Account acme owns events alpha and bravo; account umbrella owns event xray."""
+
+    alpha: Door  # Production site of alpha: the calling site of most cases
+    alpha_uat: Door
+    bravo: Door
+    bravo_uat: Door
+    xray: Door
+
+
+@pytest.fixture
+def world(db) -> World:
+    acme = AccountFactory(slug="acme")
+    umbrella = AccountFactory(slug="umbrella")
+    dates = {"start_date": dt.date(2026, 11, 24), "end_date": dt.date(2026, 11, 26)}
+    alpha = EventFactory(account=acme, code="alpha", name="Alpha Summit", **dates)
+    bravo = EventFactory(account=acme, code="bravo", name="Bravo Forum", **dates)
+    xray = EventFactory(account=umbrella, code="xray", name="Xray Expo", **dates)
+
+    def door(event, environment="production"):
+        site, token = open_site(event, environment)
+        return Door(event, site, token, environment)
+
+    return World(
+        alpha=door(alpha),
+        alpha_uat=door(alpha, "uat"),
+        bravo=door(bravo),
+        bravo_uat=door(bravo, "uat"),
+        xray=door(xray),
+    )
+
+
+@dataclass
+class Request:
+    url: str
+    params: dict
+    remote_addr: str = "127.0.0.1"
+    extra: dict = field(default_factory=dict)
+
+
+def send(api, request: Request):
+    return api.call(request.url, request.params, remote_addr=request.remote_addr, **request.extra)
+
+
+def assert_lists(api, door: Door, *events, **params) -> None:
+    """The proof that data is there: `door`'s own token gets these events."""
+    result = api.call(door.url(), {"apiToken": door.token, **params})
+    assert (result.status, result.body) == (200, events_xml(*events, environment=door.environment))
+
+
+def set_account_level(door: Door, on: bool) -> None:
+    configure_profile(door.site.api_profile, account_level_access=on)
+
+
+# --- Arrangements: each returns the call to make, after proving what could leak ----------------
+
+
+def own_token_own_site(w: World, api) -> Request:
+    return Request(w.alpha.url(), {"apiToken": w.alpha.token})
+
+
+def uat_token_on_production_url(w: World, api) -> Request:
+    assert_lists(api, w.alpha_uat, w.alpha.event)  # the token is valid: on its own (UAT) site
+    return Request(w.alpha.url(), {"apiToken": w.alpha_uat.token})
+
+
+def production_token_on_uat_url(w: World, api) -> Request:
+    assert_lists(api, w.alpha, w.alpha.event)
+    return Request(w.alpha_uat.url(), {"apiToken": w.alpha.token})
+
+
+def other_event_guid_without_account_level(w: World, api) -> Request:
+    assert_lists(api, w.bravo, w.bravo.event)  # bravo exists, in the same account
+    return Request(w.alpha.url(), {"apiToken": w.alpha.token, "event": w.bravo.event.guid_text})
+
+
+def unknown_guid_without_account_level(w: World, api) -> Request:
+    return Request(w.alpha.url(), {"apiToken": w.alpha.token, "event": str(uuid.uuid4())})
+
+
+def own_guid_without_account_level(w: World, api) -> Request:
+    return Request(w.alpha.url(), {"apiToken": w.alpha.token, "event": w.alpha.event.guid_text})
+
+
+def other_event_guid_with_account_level(w: World, api) -> Request:
+    set_account_level(w.alpha, True)
+    # Lower case is accepted as well as the upper case the API writes.
+    return Request(w.alpha.url(), {"apiToken": w.alpha.token, "event": str(w.bravo.event.guid)})
+
+
+def other_account_guid_with_account_level(w: World, api) -> Request:
+    set_account_level(w.alpha, True)
+    assert_lists(api, w.xray, w.xray.event)  # xray exists, in the other account
+    return Request(w.alpha.url(), {"apiToken": w.alpha.token, "event": w.xray.event.guid_text})
+
+
+NOWHERE_GUID = "0D6F3C6A-9A9B-4C3E-8E0F-6B0C2A1D9E77"
+
+
+def unknown_guid_with_account_level(w: World, api) -> Request:
+    set_account_level(w.alpha, True)
+    return Request(w.alpha.url(), {"apiToken": w.alpha.token, "event": NOWHERE_GUID})
+
+
+def event_all_without_account_level(w: World, api) -> Request:
+    assert_lists(api, w.bravo, w.bravo.event)
+    return Request(w.alpha.url(), {"apiToken": w.alpha.token, "event": "all"})
+
+
+def event_all_with_account_level(w: World, api) -> Request:
+    set_account_level(w.alpha, True)
+    assert_lists(api, w.alpha, w.alpha.event, w.bravo.event)  # two events could be listed
+    return Request(w.alpha.url(), {"apiToken": w.alpha.token, "event": "all"})
+
+
+def not_a_guid_with_account_level(w: World, api) -> Request:
+    set_account_level(w.alpha, True)
+    return Request(w.alpha.url(), {"apiToken": w.alpha.token, "event": "bravo"})
+
+
+def missing_token(w: World, api) -> Request:
+    return Request(w.alpha.url(), {})
+
+
+def unknown_token(w: World, api) -> Request:
+    return Request(w.alpha.url(), {"apiToken": "cfo_live_" + "A" * 40})
+
+
+def token_of_another_account(w: World, api) -> Request:
+    assert_lists(api, w.xray, w.xray.event)
+    return Request(w.alpha.url(), {"apiToken": w.xray.token})
+
+
+def revoked_token(w: World, api) -> Request:
+    assert_lists(api, w.alpha, w.alpha.event)  # it worked until now
+    revoke_token(w.alpha.prefix)
+    return Request(w.alpha.url(), {"apiToken": w.alpha.token})
+
+
+def expired_token(w: World, api) -> Request:
+    token = ApiToken.objects.get(prefix=w.alpha.prefix)
+    token.expires_at = timezone.now() + dt.timedelta(hours=1)
+    token.save()
+    assert_lists(api, w.alpha, w.alpha.event)  # it works until it expires
+    token.expires_at = timezone.now() - dt.timedelta(seconds=1)
+    token.save()
+    return Request(w.alpha.url(), {"apiToken": w.alpha.token})
+
+
+def disabled_profile(w: World, api) -> Request:
+    assert_lists(api, w.alpha, w.alpha.event)
+    configure_profile(w.alpha.site.api_profile, enabled=False)
+    return Request(w.alpha.url(), {"apiToken": w.alpha.token})
+
+
+def ipv4_outside_allow_list(w: World, api) -> Request:
+    assert_lists(api, w.alpha, w.alpha.event)  # the same token, from an allowed address
+    return Request(w.alpha.url(), {"apiToken": w.alpha.token}, remote_addr="203.0.113.9")
+
+
+def ipv6_outside_allow_list(w: World, api) -> Request:
+    assert_lists(api, w.alpha, w.alpha.event)
+    return Request(w.alpha.url(), {"apiToken": w.alpha.token}, remote_addr="2001:db8::9")
+
+
+def ipv6_inside_allowed_range(w: World, api) -> Request:
+    configure_profile(w.alpha.site.api_profile, allowed_networks=["2001:db8::/32"])
+    return Request(w.alpha.url(), {"apiToken": w.alpha.token}, remote_addr="2001:db8:1::9")
+
+
+def empty_allow_list(w: World, api) -> Request:
+    assert_lists(api, w.alpha, w.alpha.event)
+    configure_profile(w.alpha.site.api_profile, allowed_networks=[])
+    return Request(w.alpha.url(), {"apiToken": w.alpha.token})
+
+
+def forwarded_for_from_untrusted_peer_is_ignored(w: World, api) -> Request:
+    # An allowed peer naming an outside address: the header is not believed either way.
+    return Request(
+        w.alpha.url(), {"apiToken": w.alpha.token}, extra={"HTTP_X_FORWARDED_FOR": "203.0.113.9"}
+    )
+
+
+def forwarded_for_from_untrusted_peer_cannot_spoof(w: World, api) -> Request:
+    assert_lists(api, w.alpha, w.alpha.event)
+    return Request(
+        w.alpha.url(),
+        {"apiToken": w.alpha.token},
+        remote_addr="203.0.113.9",
+        extra={"HTTP_X_FORWARDED_FOR": "127.0.0.1"},
+    )
+
+
+def forwarded_for_from_trusted_proxy_is_honoured(w: World, api) -> Request:
+    return Request(
+        w.alpha.url(),
+        {"apiToken": w.alpha.token},
+        remote_addr="10.0.0.2",
+        extra={"HTTP_X_FORWARDED_FOR": "127.0.0.1"},
+    )
+
+
+def forwarded_for_from_trusted_proxy_names_outside_address(w: World, api) -> Request:
+    assert_lists(api, w.alpha, w.alpha.event)
+    # The client prepended an allowed address; the right-most untrusted hop is the real client.
+    return Request(
+        w.alpha.url(),
+        {"apiToken": w.alpha.token},
+        remote_addr="10.0.0.2",
+        extra={"HTTP_X_FORWARDED_FOR": "127.0.0.1, 198.51.100.7, 10.0.0.3"},
+    )
+
+
+def trusted_proxy_without_forwarded_for(w: World, api) -> Request:
+    # The proxy's own address is what is checked; it is not in the allow-list.
+    return Request(w.alpha.url(), {"apiToken": w.alpha.token}, remote_addr="10.0.0.2")
+
+
+@dataclass(frozen=True)
+class Case:
+    arrange: Callable[[World, object], Request]
+    code: int
+    status: int
+    message: str = "Success"  # str.format'ed with the world as `w`
+    body: Callable[[World], bytes] | None = None  # the whole body of a success
+    client_ip: str = "127.0.0.1"
+    token: str | None = "alpha"  # whose prefix the call log shows; None: no prefix
+    event_param: str = ""  # what the call log shows as `event`; str.format'ed
+    site: str = "alpha"  # the world's door whose site the call was made to
+
+    @property
+    def id(self) -> str:
+        return self.arrange.__name__
+
+
+def own_event(w: World) -> bytes:
+    return events_xml(w.alpha.event, environment="production")
+
+
+NOT_THIS_EVENT = "Account Level Access is off: 'event' may only name this event"
+NOT_FOR_SITE = "apiToken not valid for this site"
+
+MATRIX = [
+    Case(own_token_own_site, 0, 200, body=own_event),
+    Case(uat_token_on_production_url, 101, 401, NOT_FOR_SITE, token=None),
+    Case(production_token_on_uat_url, 101, 401, NOT_FOR_SITE, token=None, site="alpha_uat"),
+    Case(
+        own_guid_without_account_level,
+        0,
+        200,
+        body=own_event,
+        event_param="{w.alpha.event.guid_text}",
+    ),
+    Case(
+        other_event_guid_without_account_level,
+        110,
+        403,
+        NOT_THIS_EVENT,
+        event_param="{w.bravo.event.guid_text}",
+    ),
+    Case(unknown_guid_without_account_level, 110, 403, NOT_THIS_EVENT, event_param="{guid}"),
+    Case(event_all_without_account_level, 110, 403, NOT_THIS_EVENT, event_param="all"),
+    Case(
+        other_event_guid_with_account_level,
+        0,
+        200,
+        body=lambda w: events_xml(w.bravo.event, environment="production"),
+        event_param="{w.bravo.event.guid}",
+    ),
+    Case(
+        other_account_guid_with_account_level,
+        111,
+        404,
+        "no event with GUID {w.xray.event.guid_text} in this account",
+        event_param="{w.xray.event.guid_text}",
+    ),
+    Case(
+        unknown_guid_with_account_level,
+        111,
+        404,
+        f"no event with GUID {NOWHERE_GUID} in this account",
+        event_param=NOWHERE_GUID,
+    ),
+    Case(
+        event_all_with_account_level,
+        112,
+        400,
+        "event.do does not take event=all",
+        event_param="all",
+    ),
+    Case(
+        not_a_guid_with_account_level,
+        201,
+        400,
+        "parameter 'event' must be an event GUID or 'all'",
+        event_param="bravo",
+    ),
+    Case(missing_token, 100, 401, "apiToken missing", token=None),
+    Case(unknown_token, 101, 401, NOT_FOR_SITE, token=None),
+    Case(token_of_another_account, 101, 401, NOT_FOR_SITE, token=None),
+    Case(revoked_token, 101, 401, NOT_FOR_SITE, token=None),
+    Case(expired_token, 101, 401, NOT_FOR_SITE, token=None),
+    Case(disabled_profile, 104, 403, "API access is disabled for this site"),
+    Case(
+        ipv4_outside_allow_list,
+        103,
+        403,
+        "client address 203.0.113.9 is not allowed",
+        client_ip="203.0.113.9",
+        token=None,
+    ),
+    Case(
+        ipv6_outside_allow_list,
+        103,
+        403,
+        "client address 2001:db8::9 is not allowed",
+        client_ip="2001:db8::9",
+        token=None,
+    ),
+    Case(ipv6_inside_allowed_range, 0, 200, body=own_event, client_ip="2001:db8:1::9"),
+    Case(empty_allow_list, 103, 403, "client address 127.0.0.1 is not allowed", token=None),
+    Case(forwarded_for_from_untrusted_peer_is_ignored, 0, 200, body=own_event),
+    Case(
+        forwarded_for_from_untrusted_peer_cannot_spoof,
+        103,
+        403,
+        "client address 203.0.113.9 is not allowed",
+        client_ip="203.0.113.9",
+        token=None,
+    ),
+    Case(forwarded_for_from_trusted_proxy_is_honoured, 0, 200, body=own_event),
+    Case(
+        forwarded_for_from_trusted_proxy_names_outside_address,
+        103,
+        403,
+        "client address 198.51.100.7 is not allowed",
+        client_ip="198.51.100.7",
+        token=None,
+    ),
+    Case(
+        trusted_proxy_without_forwarded_for,
+        103,
+        403,
+        "client address 10.0.0.2 is not allowed",
+        client_ip="10.0.0.2",
+        token=None,
+    ),
+]
+
+
+@pytest.mark.parametrize("case", MATRIX, ids=[case.id for case in MATRIX])
+def test_permission_matrix_answers_as_the_contract_says(api, world, settings, case):
+    settings.CONFERO_TRUSTED_PROXIES = ["10.0.0.0/8"]
+    request = case.arrange(world, api)
+
+    result = send(api, request)
+
+    assert result.status == case.status
+    assert result.headers["Content-Type"] == "application/xml; charset=utf-8"
+    sent_event = request.params.get("event", "")
+    if case.body is not None:
+        assert result.body == case.body(world)
+    else:
+        message = case.message.format(w=world)
+        assert result.body == error_xml(case.code, message)
+    door = getattr(world, case.site)
+    row = ApiCall.objects.order_by("-id").first()
+    assert {
+        "site": row.site_id,
+        "profile": row.profile_id,
+        "token_prefix": row.token_prefix,
+        "method": row.method,
+        "path": row.path,
+        "resource": row.resource,
+        "event_param": row.event_param,
+        "client_ip": row.client_ip,
+        "code": row.code,
+        "http_status": row.http_status,
+        "incident": row.incident,
+    } == {
+        "site": door.site.pk,
+        "profile": door.site.api_profile.pk,
+        "token_prefix": getattr(world, case.token).prefix if case.token else "",
+        "method": "POST",
+        "path": request.url,
+        "resource": "event",
+        "event_param": case.event_param.format(w=world, guid=sent_event),
+        "client_ip": case.client_ip,
+        "code": case.code,
+        "http_status": case.status,
+        "incident": "",
+    }
+    assert row.duration_ms >= 0
+
+
+def test_permission_matrix_other_account_guid_is_answered_as_a_guid_that_does_not_exist(api, world):
+    """111 must not tell an existing GUID of another account from one that exists nowhere."""
+    set_account_level(world.alpha, True)
+    assert_lists(api, world.xray, world.xray.event)
+
+    foreign = api.call(
+        world.alpha.url(), {"apiToken": world.alpha.token, "event": world.xray.event.guid_text}
+    )
+    nowhere = api.call(world.alpha.url(), {"apiToken": world.alpha.token, "event": NOWHERE_GUID})
+
+    assert (foreign.status, foreign.code) == (nowhere.status, nowhere.code) == (404, 111)
+    unnamed = foreign.body.replace(world.xray.event.guid_text.encode(), NOWHERE_GUID.encode())
+    assert unnamed == nowhere.body
+    assert foreign.headers == nowhere.headers
+
+
+def test_permission_matrix_other_guid_without_account_level_is_answered_whether_or_not_it_exists(
+    api, world
+):
+    existing = api.call(
+        world.alpha.url(), {"apiToken": world.alpha.token, "event": world.bravo.event.guid_text}
+    )
+    nowhere = api.call(world.alpha.url(), {"apiToken": world.alpha.token, "event": NOWHERE_GUID})
+
+    assert (existing.status, existing.body) == (nowhere.status, nowhere.body)
+    assert existing.code == 110
+
+
+def test_permission_matrix_unknown_event_code_is_answered_as_an_address_not_allowed(api, world):
+    """An event code that does not exist looks like a site whose allow-list is empty, so event
+    codes cannot be probed, not even with a valid token of another event."""
+    configure_profile(world.alpha.site.api_profile, allowed_networks=[])
+
+    existing = api.call(world.alpha.url(), {"apiToken": world.alpha.token})
+    missing = api.call("/nosuch/api/event.do", {"apiToken": world.alpha.token})
+
+    assert (existing.status, existing.body) == (missing.status, missing.body)
+    assert missing.body == error_xml(103, "client address 127.0.0.1 is not allowed")
+    row = ApiCall.objects.order_by("-id").first()
+    assert (row.site_id, row.profile_id, row.path, row.code, row.http_status, row.token_prefix) == (
+        None,
+        None,
+        "/nosuch/api/event.do",
+        103,
+        403,
+        "",
+    )
+
+
+def test_permission_matrix_ipv4_client_through_ipv6_socket_is_seen_as_ipv4(api, world):
+    result = api.call(
+        world.alpha.url(), {"apiToken": world.alpha.token}, remote_addr="::ffff:127.0.0.1"
+    )
+
+    assert (result.status, result.code) == (200, 0)
+    assert ApiCall.objects.order_by("-id").first().client_ip == "127.0.0.1"
+
+
+def test_permission_matrix_account_level_stays_in_its_environment(api, world):
+    """With Account Level Access on UAT, another event's GUID reaches that event's UAT site."""
+    set_account_level(world.alpha_uat, True)
+
+    result = api.call(
+        world.alpha_uat.url(),
+        {"apiToken": world.alpha_uat.token, "event": world.bravo.event.guid_text},
+    )
+
+    assert result.body == events_xml(world.bravo.event, environment="uat")
