@@ -1,5 +1,6 @@
 """Resources declare what they take; the pipeline checks it before a resource runs."""
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -51,7 +52,7 @@ def resource(name: str, *, summary: str, **options: Any) -> Callable:
             name=name,
             handler=handler,
             summary=summary,
-            doc=(handler.__doc__ or "").strip(),
+            doc=inspect.cleandoc(handler.__doc__ or ""),
             **options,
         )
         return handler
