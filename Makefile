@@ -19,13 +19,14 @@ serve: $(STAMP)
 	$(BIN)/confero demo --url http://127.0.0.1:$(PORT)
 	$(BIN)/confero serve --host 127.0.0.1 --port $(PORT)
 
-# The whole suite: SQLite, then a throw-away PostgreSQL cluster started from the local binaries.
-# CONFERO_REQUIRE_POSTGRES=1 (set by .ci/run) turns a missing PostgreSQL into a failure.
+# The whole suite: SQLite, then a throw-away PostgreSQL cluster started from the local binaries
+# (scripts/run_suite.py, scripts/pgcluster.py). CONFERO_REQUIRE_POSTGRES=1 (set by .ci/run) turns a
+# missing PostgreSQL into a failure. ARGS go to pytest: `make test ARGS='-k event -x'`.
 test: $(STAMP)
-	$(BIN)/python scripts/run_suite.py
+	$(BIN)/python scripts/run_suite.py $(ARGS)
 
 test-sqlite: $(STAMP)
-	$(BIN)/python -m pytest $(ARGS)
+	env -u DATABASE_URL $(BIN)/python -m pytest $(ARGS)
 
 test-postgres: $(STAMP)
 	$(BIN)/python scripts/pgcluster.py $(BIN)/python -m pytest $(ARGS)

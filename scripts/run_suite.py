@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""The whole test suite, as `make test` runs it:
+
+1. pytest on SQLite (DATABASE_URL removed from the environment);
+2. pytest on PostgreSQL, on a throw-away cluster that scripts/pgcluster.py starts and deletes;
+3. (later) the browser tests: see `browser_pass` below.
+
+Extra arguments go to every pytest run (`make test ARGS='-k event -x'`).
+
+A missing PostgreSQL server is a failure when CONFERO_REQUIRE_POSTGRES=1 or CI=true (.ci/run sets
+both); elsewhere the PostgreSQL run is skipped with a loud notice and the exit code stays 0.
+A run that collects no test (pytest's exit code 5) is a failure.
+
+The last line of the output is the total over all runs, `N passed, M failed[, K skipped]`.
+"""
+
+# ruff: noqa: S603  (runs pytest and scripts/pgcluster.py; no shell)
+
+import os
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SCRIPTS = Path(__file__).resolve().parent
+ROOT = SCRIPTS.parent
+sys.path.insert(0, str(SCRIPTS))
+import pgcluster  # noqa: E402  (a sibling script, not a package)
+
+PYTEST = [sys.executable, "-m", "pytest"]
+NO_TESTS_COLLECTED = 5  # pytest's ExitCode.NO_TESTS_COLLECTED
+
+# pytest's closing line: "==== 3 failed, 40 passed, 2 skipped, 1 warning in 5.12s ====", or
+# without the rules under -q; "no tests ran in 0.01s" when nothing ran.
+SUMMARY_RE = re.compile(r"^=*\s*(?P<body>(?:\d+ \w+(?:, )?)+|no tests ran) in [\d.]+s\b.*?=*$")
+COUNT_RE = re.compile(r"(\d+) (\w+)")
+ANSI_RE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def truthy(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass
+class Run:
+    name: str
+    command: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    exit_code: int | None = None  # None: not run
+    seconds: float = 0.0
+    summary: str = ""  # pytest's own closing words, e.g. "40 passed, 2 skipped"
+    counts: dict[str, int] = field(default_factory=dict)
+    note: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+    @property
+    def failed(self) -> int:
+        counted = self.counts.get("failed", 0) + self.counts.get("errors", 0)
+        # A run that failed without a failing test (no test collected, a cluster that would not
+        # start, a crash) still counts as one failure, so the closing line never reads "0 failed"
+        # over a failed suite.
+        return counted if self.ok or counted else max(counted, 1)
+
+    def line(self) -> str:
+        if self.exit_code is None:
+            return f"{self.name}: SKIPPED, NOT RUN (see below)"
+        text = f"{self.name}: {self.summary or 'no pytest summary'} ({self.seconds:.1f}s wall"
+        text += ")" if self.ok else f", exit code {self.exit_code})"
+        return text + (f" - {self.note}" if self.note else "")
+
+
+def run(r: Run) -> Run:
+    """Runs one pass, its output streamed through, its pytest summary line kept."""
+    print(f"\n######## {r.name}: {' '.join(r.command)}", flush=True)
+    started = time.monotonic()
+    env = {**r.env, "PYTHONUNBUFFERED": "1"}
+    if sys.stdout.isatty():
+        env.setdefault("PY_COLORS", "1")  # pytest writes into our pipe: keep its colours
+    with subprocess.Popen(
+        r.command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+    ) as child:
+        try:
+            for line in child.stdout:
+                sys.stdout.write(line)
+                sys.stdout.flush()
+                if match := SUMMARY_RE.match(ANSI_RE.sub("", line).strip()):
+                    r.summary = match["body"]
+        except KeyboardInterrupt:  # the child got Ctrl-C too; let it finish its cleanup
+            child.wait()
+            raise
+    r.exit_code = child.returncode
+    r.seconds = time.monotonic() - started
+    for number, word in COUNT_RE.findall(r.summary):
+        key = {"error": "errors", "warning": "warnings"}.get(word, word)
+        r.counts[key] = r.counts.get(key, 0) + int(number)
+    if r.exit_code == NO_TESTS_COLLECTED:
+        r.note = "no test collected: counted as a failure"
+    return r
+
+
+def sqlite_pass(args: list[str]) -> Run:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    return run(Run("SQLite", [*PYTEST, *args], env))
+
+
+def postgres_pass(args: list[str], required: bool) -> Run:
+    r = Run(
+        "PostgreSQL",
+        [sys.executable, str(SCRIPTS / "pgcluster.py"), *PYTEST, *args],
+        dict(os.environ),
+    )
+    if pgcluster.find_bindir() is None:
+        r.note = (
+            "no PostgreSQL server binaries (initdb/pg_ctl/postgres) on this machine: "
+            "the suite did NOT run on PostgreSQL. apt-get install -y postgresql"
+        )
+        if required:
+            r.exit_code, r.summary = 1, "no PostgreSQL server binaries, and PostgreSQL is required"
+            r.note = "CONFERO_REQUIRE_POSTGRES=1 or CI=true: counted as a failure"
+        return r
+    return run(r)
+
+
+def browser_pass(args: list[str]) -> Run | None:
+    """Hook for the browser tests (marker `browser`, Playwright driving /usr/bin/chromium, which
+    .ci/run installs). When they exist: deselect them in the two database passes (`-m "not
+    browser"`) and run them here once, e.g. `run(Run("Browser", [*PYTEST, "-m", "browser",
+    *args], env))`. Until then there is no browser pass."""
+    return None
+
+
+def main(args: list[str]) -> int:
+    required = truthy("CONFERO_REQUIRE_POSTGRES") or truthy("CI")
+    started = time.monotonic()
+    try:
+        runs = [sqlite_pass(args), postgres_pass(args, required)]
+        if (browser := browser_pass(args)) is not None:
+            runs.append(browser)
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+    total = time.monotonic() - started
+
+    passed = sum(r.counts.get("passed", 0) for r in runs)
+    failed = sum(r.failed for r in runs if r.exit_code is not None)
+    skipped = sum(r.counts.get("skipped", 0) for r in runs)
+    ran = [r for r in runs if r.exit_code is not None]
+    print("\n######## Confero test suite")
+    for r in runs:
+        print(r.line())
+    not_run = [r for r in runs if r.exit_code is None]
+    if not_run:
+        print("!" * 100)
+        for r in not_run:
+            print(f"!!! {r.name} was NOT run: {r.note}")
+        print("!!! Set CONFERO_REQUIRE_POSTGRES=1 to make this a failure (CI does).")
+        print("!" * 100)
+    print(f"Total: {total:.1f}s wall over {len(ran)} run(s)")
+    print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
+    return 0 if all(r.ok for r in ran) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
