@@ -283,10 +283,49 @@ def test_invalid_utf8_is_refused_naming_the_parameter(api, live_site, where, raw
     assert logged(last_call()) == ("POST", url, "event", 201, 400, "")
 
 
-def test_nul_character_in_a_value_is_refused(api, live_site):
-    result = api.call(live_site.url("event"), {"apiToken": live_site.token, "event": "a\x00b"})
+@pytest.mark.parametrize(
+    ("where", "raw", "message"),
+    [
+        ("body", b"event=a%00b", "parameter 'event' contains the character U+0000"),
+        ("body", b"event=%01", "parameter 'event' contains the character U+0001"),
+        ("body", b"event=a%1Fb", "parameter 'event' contains the character U+001F"),
+        ("body", b"event=%EF%BF%BF", "parameter 'event' contains the character U+FFFF"),
+        ("body", b"ev%00ent=1", "a parameter name in the body contains the character U+0000"),
+        ("body", b"ev%0Bent=%FF", "a parameter name in the body contains the character U+000B"),
+        (
+            "query",
+            b"colour%01=1",
+            "a parameter name in the query string contains the character U+0001",
+        ),
+        ("query", b"event=%08", "parameter 'event' contains the character U+0008"),
+        ("multipart", {"event": "a\x02"}, "parameter 'event' contains the character U+0002"),
+        (
+            "multipart",
+            {"ev\x02": "1"},
+            "a parameter name in the body contains the character U+0002",
+        ),
+    ],
+)
+def test_character_xml_cannot_carry_is_refused_naming_it(api, live_site, where, raw, message):
+    """Such a value could be stored but never answered; such a name not even named."""
+    url = live_site.url("event")
+    if where == "query":
+        result = api.call(f"{url}?{raw.decode()}", {"apiToken": live_site.token})
+    elif where == "body":
+        result = api.call(url, body=f"apiToken={live_site.token}&".encode() + raw)
+    else:
+        body = encode_multipart(BOUNDARY, {"apiToken": live_site.token, **raw})
+        result = api.call(url, body=body, content_type=MULTIPART_CONTENT)
 
-    assert result.body == error_xml(201, "parameter 'event' contains a NUL character")
+    assert result.status == 400
+    assert result.body == error_xml(201, f"{message}, which XML cannot carry")
+    assert logged(last_call()) == ("POST", url, "event", 201, 400, "")
+
+
+def test_tab_and_line_breaks_inside_a_value_are_kept(api, live_site):
+    result = api.call(live_site.url("event"), {"apiToken": live_site.token, "event": "a\tb\r\nc"})
+
+    assert result.body == error_xml(201, "parameter 'event' must be an event GUID or 'all'")
 
 
 def test_utf8_text_is_accepted_and_answered_in_utf8(api, live_site):

@@ -16,6 +16,9 @@ from confero.api.codes import PARAM_INVALID, PARAM_MISSING, TOO_LARGE, ApiError
 
 RawParams = dict[str, list[str]]
 MAX_FIELDS = 10_000
+# Characters XML 1.0 cannot carry (C0 controls but tab, LF and CR; U+FFFE, U+FFFF): a value
+# holding one could be stored but never answered, and a name holding one not even named.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def _decode(raw: bytes, what: str) -> str:
@@ -40,13 +43,19 @@ def _pairs(data: bytes) -> list[tuple[bytes, bytes]]:
     return pairs
 
 
+def _check_xml_chars(text: str, what: str) -> str:
+    if bad := NOT_XML.search(text):
+        raise ApiError(PARAM_INVALID, f"{what} contains the character U+{ord(bad.group()):04X}, "
+                                      "which XML cannot carry")
+    return text
+
+
 def _parse_urlencoded(data: bytes, where: str) -> RawParams:
     params: RawParams = {}
     for raw_name, raw_value in _pairs(data):
-        name = _decode(raw_name, f"a parameter name in the {where}")
-        value = _decode(raw_value, f"parameter '{name}'")
-        if "\x00" in name or "\x00" in value:
-            raise ApiError(PARAM_INVALID, f"parameter '{name}' contains a NUL character")
+        name = _check_xml_chars(_decode(raw_name, f"a parameter name in the {where}"),
+                                f"a parameter name in the {where}")
+        value = _check_xml_chars(_decode(raw_value, f"parameter '{name}'"), f"parameter '{name}'")
         params.setdefault(name, []).append(value.strip())
     return params
 
@@ -98,8 +107,14 @@ def _read_body_params(request: HttpRequest, *, max_body: int) -> RawParams:
         except MultiPartParserError as exc:
             raise ApiError(PARAM_INVALID, f"multipart body not valid: {exc}") from exc
         if files:
-            raise ApiError(PARAM_INVALID, f"file uploads are not accepted ('{next(iter(files))}')")
-        return {name: [v.strip() for v in post.getlist(name)] for name in post}
+            name = _check_xml_chars(next(iter(files)), "a parameter name in the body")
+            raise ApiError(PARAM_INVALID, f"file uploads are not accepted ('{name}')")
+        return {
+            _check_xml_chars(name, "a parameter name in the body"): [
+                _check_xml_chars(v, f"parameter '{name}'").strip() for v in post.getlist(name)
+            ]
+            for name in post
+        }
     body = request.body
     if len(body) > max_body:
         raise ApiError(TOO_LARGE, f"request body over {max_body} bytes")

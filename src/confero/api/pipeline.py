@@ -33,7 +33,7 @@ from django.views.decorators.csrf import csrf_exempt
 from confero.access import ratelimit
 from confero.access.models import ApiCall, ApiProfile, ApiToken
 from confero.access.networks import client_address, is_allowed
-from confero.access.tokens import find_usable_token, mark_used
+from confero.access.tokens import find_usable_token, mark_used, redact_tokens
 from confero.api import codes
 from confero.api.codes import ApiError
 from confero.api.params import RawParams, buffer_unsized_body, guid, parse_declared, read_raw_params
@@ -298,7 +298,8 @@ def error_body(code: int, message: str, *, want_json: bool = False) -> bytes:
 
 def _error_response(request, error: ApiError, outcome: _Outcome, started: float, *, want_json: bool):
     status = codes.http_status(error.code)
-    response = _response(error_body(error.code, error.message, want_json=want_json), status, want_json)
+    message = redact_tokens(error.message)  # messages may name what the client sent
+    response = _response(error_body(error.code, message, want_json=want_json), status, want_json)
     for header, value in error.headers.items():
         response[header] = value
     _log_call(outcome, error.code, started)
@@ -334,9 +335,9 @@ def _log_call(outcome: _Outcome, code: int, started: float) -> None:
             profile=outcome.profile,
             token_prefix=outcome.token_prefix,
             method=outcome.method,
-            path=outcome.path,
-            resource=outcome.resource,
-            event_param=outcome.event_param,
+            path=redact_tokens(outcome.path),
+            resource=redact_tokens(outcome.resource),
+            event_param=redact_tokens(outcome.event_param),
             client_ip=outcome.client_ip[:45],
             code=code,
             http_status=codes.http_status(code),
