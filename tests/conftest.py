@@ -1,13 +1,27 @@
 """Fixtures shared by the whole suite. Calls go through Django's WSGI handler with real
 urlencoded bodies, exactly as an integrator's client sends them."""
 
+import functools
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import pytest
 from lxml import etree
 
+from confero.api.views import SCHEMA_DIR
 from tests.factories import EventFactory, open_site
+
+XML_CONTENT_TYPES = ("application/xml", "text/xml")
+
+
+@functools.cache
+def response_schema(root: str) -> etree.XMLSchema | None:
+    """The XML Schema of a response root: src/confero/api/schema/ROOT.xsd, what /docs/schema/
+    serves (contract §6; issue 3). Loaded once per session."""
+    path = SCHEMA_DIR / f"{root}.xsd"
+    if root == "common" or not path.is_file():
+        return None
+    return etree.XMLSchema(etree.parse(str(path)))
 
 
 @dataclass
@@ -15,6 +29,25 @@ class ApiResult:
     status: int
     body: bytes
     headers: dict
+
+    def check_schema(self) -> None:
+        """Fails the test unless an XML body validates against the schema named after its root.
+        JSON (`format=json`) and other non-XML bodies are not checked."""
+        if not self.headers.get("Content-Type", "").startswith(XML_CONTENT_TYPES):
+            return
+        excerpt = self.body[:800].decode("utf-8", "replace")
+        try:
+            document = etree.fromstring(self.body)
+        except etree.XMLSyntaxError as exc:
+            pytest.fail(f"the response is not well-formed XML: {exc}\n{excerpt}")
+        schema = response_schema(document.tag)
+        if schema is None:
+            pytest.fail(f"no XML Schema for the response root <{document.tag}>: "
+                        f"add src/confero/api/schema/{document.tag}.xsd\n{excerpt}")
+        if not schema.validate(document):
+            errors = "\n".join(f"  {error.path}: {error.message}" for error in schema.error_log)
+            pytest.fail(f"the response does not validate against {document.tag}.xsd:\n{errors}\n"
+                        f"{excerpt}")
 
     @property
     def xml(self) -> etree._Element:
@@ -30,13 +63,18 @@ class ApiResult:
 
 
 class ApiClient:
-    """POSTs to the integration API. `params` may hold lists for repeated parameters."""
+    """POSTs to the integration API. `params` may hold lists for repeated parameters.
+
+    Every XML response is validated against its XML Schema (`ApiResult.check_schema`); a test
+    that wants a response the schema must refuse (a feed broken off on purpose) passes
+    `validate=False`."""
 
     def __init__(self, client):
         self.client = client
 
-    def call(self, path: str, params=None, *, query=None, method: str = "post", remote_addr="127.0.0.1",
-             headers=None, body: bytes | None = None, content_type="application/x-www-form-urlencoded",
+    def call(self, path: str, params=None, *, query=None, method: str = "post",
+             remote_addr="127.0.0.1", headers=None, body: bytes | None = None,
+             content_type="application/x-www-form-urlencoded", validate: bool = True,
              **extra) -> ApiResult:
         url = path + ("?" + urlencode(query, doseq=True) if query else "")
         data = body if body is not None else urlencode(params or {}, doseq=True)
@@ -47,8 +85,15 @@ class ApiClient:
             response = self.client.generic("POST", url, data, content_type=content_type, **kwargs)
         else:
             response = self.client.generic(method.upper(), url, **kwargs)
-        body_bytes = b"".join(response.streaming_content) if response.streaming else response.content
-        return ApiResult(response.status_code, body_bytes, dict(response.headers))
+        if response.streaming:
+            body_bytes = b"".join(response.streaming_content)
+        else:
+            body_bytes = response.content
+        result = ApiResult(response.status_code, body_bytes, dict(response.headers))
+        # HEAD answers have no body (the test client drops it); /docs/ serves the schemas.
+        if validate and method.lower() != "head" and not path.startswith("/docs/"):
+            result.check_schema()
+        return result
 
 
 @pytest.fixture
