@@ -2,6 +2,7 @@
 urlencoded bodies, exactly as an integrator's client sends them."""
 
 import functools
+import threading
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -12,6 +13,7 @@ from confero.api.views import SCHEMA_DIR
 from tests.factories import EventFactory, open_site
 
 XML_CONTENT_TYPES = ("application/xml", "text/xml")
+_SCHEMA_LOCK = threading.Lock()  # a test may call the API from threads; one error log per schema
 
 
 @functools.cache
@@ -44,8 +46,10 @@ class ApiResult:
         if schema is None:
             pytest.fail(f"no XML Schema for the response root <{document.tag}>: "
                         f"add src/confero/api/schema/{document.tag}.xsd\n{excerpt}")
-        if not schema.validate(document):
+        with _SCHEMA_LOCK:
+            valid = schema.validate(document)
             errors = "\n".join(f"  {error.path}: {error.message}" for error in schema.error_log)
+        if not valid:
             pytest.fail(f"the response does not validate against {document.tag}.xsd:\n{errors}\n"
                         f"{excerpt}")
 

@@ -11,12 +11,14 @@ catch, and that the schemas cannot drift from the code table and the reserved el
 import datetime as dt
 import functools
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from lxml import etree
 
-from confero.api import render
 from confero.api.codes import CODES
+from confero.api.registry import REGISTRY, Resource
+from confero.api.render import Document, E, Feed
 from confero.api.views import SCHEMA_DIR
 from confero.customfields.models import RecordType
 from confero.customfields.services import RESERVED_ELEMENTS, ValueSpec, create_field
@@ -279,22 +281,45 @@ def test_error_responses_of_every_kind_validate(api, call, site):
         assert len(xml) == 1  # nothing after <response>
 
 
-def test_json_responses_are_not_checked_against_the_xml_schemas(call):
-    result = call("event", {"format": "json"})
+@pytest.fixture
+def probe(monkeypatch):
+    """Registers `probe.do`, answering whatever the test sets as `probe.answer`."""
+    holder = SimpleNamespace(answer=Document())
+    monkeypatch.setitem(REGISTRY, "probe", Resource(name="probe", summary="test only",
+                                                    handler=lambda call: holder.answer))
+    return holder
 
-    # Reaching this line at all: the fixture's hook did not try to validate JSON as XML.
+
+def test_the_api_fixture_fails_a_test_whose_response_does_not_validate(call, probe):
+    probe.answer = Document(children=[E("userRef", "3A0398319D99F868"), E("status", "Cancelled")])
+
+    with pytest.raises(pytest.fail.Exception, match=r"(?s)api\.xsd.*/api/status.*'Cancelled'"):
+        call("probe")
+    assert call("probe", validate=False).code == 0
+
+
+def test_the_api_fixture_fails_on_a_root_without_schema_and_on_a_broken_off_feed(call, probe):
+    probe.answer = Feed(root="mystery-data", record_tag="mystery", records=[])
+    with pytest.raises(pytest.fail.Exception, match="no XML Schema for the response root"):
+        call("probe")
+
+    def records():
+        yield E("user")
+        raise RuntimeError("the database went away")
+
+    probe.answer = Feed(root="user-data", record_tag="user", records=records(), attrs={"time": 0})
+    with pytest.raises(pytest.fail.Exception, match="not well-formed"):
+        call("probe")
+
+
+def test_json_responses_are_not_checked_against_the_xml_schemas(call, probe):
+    probe.answer = Document(children=[E("nonsense", True)])
+
+    result = call("probe", {"format": "json"})
+
     assert result.headers["Content-Type"] == "application/json; charset=utf-8"
-    assert result.status == 200
-
-
-def test_the_api_fixture_fails_a_test_whose_response_does_not_validate(call, monkeypatch):
-    python_text = render.xml_text
-    monkeypatch.setattr(render, "xml_text",
-                        lambda value: str(value) if isinstance(value, bool) else python_text(value))
-
-    with pytest.raises(pytest.fail.Exception, match=r"builtIn.*'True'"):
-        call("customFields")
-    assert call("customFields", validate=False).status == 200
+    expected = b'{"api": {"response": {"code": 0, "message": "Success"}, "nonsense": true}}'
+    assert result.body == expected
 
 
 # --- Hand-made documents the schemas must refuse ---------------------------------------------
