@@ -121,6 +121,8 @@ def cmd_serve(args) -> None:
         gunicorn, "confero.wsgi:application",
         "--bind", bind,
         "--workers", str(args.workers),
+        # Sync workers are killed when silent this long: a long feed must not count as silence.
+        "--timeout", os.environ.get("CONFERO_WORKER_TIMEOUT", "600"),
         "--access-logfile", "-",
         "--access-logformat", '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms',
         "--forwarded-allow-ips", "",

@@ -113,7 +113,7 @@ def api_view(request: HttpRequest, code: str, name: str, environment: str) -> Ht
         return _error_response(request, error, outcome, started, want_json=_wants_json(request))
     if isinstance(result, Feed):
         return _stream(result, outcome, started, want_json=want_json)
-    body = (json_document if want_json else xml_document)(result, codes.SUCCESS, "Success")
+    body = result
     _log_call(outcome, codes.SUCCESS, started)
     return _response(body, status_code, want_json)
 
@@ -153,11 +153,20 @@ def _run(request, code, name, environment, outcome) -> tuple[Any, Call, int]:
         started=time.perf_counter(),
     )
     if resource.writes:
+        # Rendered inside the transaction: a response that cannot be written rolls the call back.
         with transaction.atomic():
-            result = _run_resource(resource, call)
+            result = _render(_run_resource(resource, call), call)
     else:
-        result = _run_resource(resource, call)
+        result = _render(_run_resource(resource, call), call)
     return result, call, 200
+
+
+def _render(result: Any, call: Call) -> Any:
+    """A Document becomes its body now; a Feed is rendered while it streams."""
+    if isinstance(result, Feed):
+        return result
+    render = json_document if call.params.get("format") == "json" else xml_document
+    return render(result, codes.SUCCESS, "Success")
 
 
 def _run_resource(resource: Resource, call: Call) -> Any:

@@ -28,6 +28,14 @@ class Node:
     many: bool = False  # always a list in JSON, even when it occurs once
     text_key: str = "value"  # the JSON key of the text when the node also has attributes
 
+    # The record protocol (shared with hand-built records such as confero.api.userrecords):
+    # tag and many, plus how it renders as an lxml element and as a JSON value.
+    def xml(self) -> etree._Element:
+        return to_element(self)
+
+    def json(self) -> Any:
+        return to_json(self)
+
 
 def E(tag: str, value: Any = None, **attrs: Any) -> Node:  # noqa: N802 - reads like lxml's E
     return Node(tag, value, attrs or None)
@@ -57,20 +65,22 @@ def response_node(code: int, message: str) -> Node:
 
 @dataclass
 class Document:
-    """A whole response: `<root attrs><response code/>children…</root>`."""
+    """A whole response: `<root attrs><response code/>children…</root>`. Children are Nodes or
+    other records (objects with `tag`, `many`, `xml()` and `json()`)."""
 
-    children: list[Node] = field(default_factory=list)
+    children: list[Any] = field(default_factory=list)
     root: str = "api"
     attrs: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
 class Feed:
-    """A streamed response: the records are produced while the response is written."""
+    """A streamed response: the records (Nodes or other records, see Document) are produced
+    while the response is written."""
 
     root: str
     record_tag: str
-    records: Iterable[Node]
+    records: Iterable[Any]
     attrs: dict[str, Any] = field(default_factory=dict)
 
 
@@ -84,7 +94,8 @@ def to_element(node: Node) -> etree._Element:
 
 
 def _xml_attrs(attrs: dict[str, Any] | None) -> dict[str, str]:
-    return {k: xml_text(v) for k, v in attrs.items()} if attrs else {}
+    """Attribute values are always strings: an empty one stays "" (`code=""` of a cleared field)."""
+    return {k: xml_text(v) or "" for k, v in attrs.items()} if attrs else {}
 
 
 def _fill(element: etree._Element, node: Node) -> None:
@@ -97,7 +108,9 @@ def _fill(element: etree._Element, node: Node) -> None:
 
 def xml_document(document: Document, code: int, message: str) -> bytes:
     root = etree.Element(document.root, _xml_attrs(document.attrs))
-    _fill(root, Node(document.root, children=[response_node(code, message), *document.children]))
+    root.append(to_element(response_node(code, message)))
+    for child in document.children:
+        root.append(child.xml())
     return DECLARATION + etree.tostring(root, encoding="UTF-8", xml_declaration=False)
 
 
@@ -126,7 +139,7 @@ def xml_feed(feed: Feed) -> Iterator[bytes]:
         with xf.element(feed.root, _xml_attrs(feed.attrs)):
             xf.write(to_element(response_node(0, "Success")))
             for record in feed.records:
-                xf.write(to_element(record))
+                xf.write(record.xml())
                 if sink.size >= FLUSH_BYTES:
                     xf.flush()
                     yield sink.take()
@@ -142,25 +155,26 @@ def to_json(node: Node) -> Any:
     out: dict[str, Any] = {k: json_value(v) for k, v in (node.attrs or {}).items()}
     if node.value is not None:
         out[node.text_key] = json_value(node.value)
-    groups: dict[str, list[Node]] = {}
-    for child in node.children or ():
+    out.update(_json_children(node.children or ()))
+    return out
+
+
+def _json_children(children: Iterable[Any]) -> dict[str, Any]:
+    groups: dict[str, list[Any]] = {}
+    for child in children:
         groups.setdefault(child.tag, []).append(child)
+    out: dict[str, Any] = {}
     for tag, members in groups.items():
         if len(members) > 1 or members[0].many:
-            out[tag] = [to_json(member) for member in members]
+            out[tag] = [member.json() for member in members]
         else:
-            out[tag] = to_json(members[0])
+            out[tag] = members[0].json()
     return out
 
 
 def json_document(document: Document, code: int, message: str) -> bytes:
-    body = to_json(
-        Node(
-            document.root,
-            attrs=document.attrs or None,
-            children=[response_node(code, message), *document.children],
-        )
-    )
+    body = {k: json_value(v) for k, v in document.attrs.items()}
+    body.update(_json_children([response_node(code, message), *document.children]))
     return json.dumps({document.root: body}, ensure_ascii=False).encode("utf-8")
 
 
@@ -173,7 +187,7 @@ def json_feed(feed: Feed) -> Iterator[bytes]:
     size = 0
     first = True
     for record in feed.records:
-        text = json.dumps(to_json(record), ensure_ascii=False)
+        text = json.dumps(record.json(), ensure_ascii=False)
         buffer.append(text if first else "," + text)
         first = False
         size += len(text)

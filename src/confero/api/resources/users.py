@@ -1,20 +1,19 @@
 """addUser, updateUser, getUser, cancelUser and the userData feed (contract §8.2)."""
 
-from collections.abc import Iterator, Sequence
 from typing import Any
 
 from confero.api import codes
 from confero.api.codes import ApiError
-from confero.api.customvalues import FieldRenderer, assignment_nodes, parse_custom_params
-from confero.api.feeds import chunked, epoch_millis, watermark
+from confero.api.customvalues import assignment_nodes, parse_custom_params
+from confero.api.feeds import changed_since, epoch_millis, watermark
 from confero.api.params import Param, boolean, email, epoch_millis as since_param, text
 from confero.api.pipeline import Call
 from confero.api.registry import resource
-from confero.api.render import Document, E, Feed, Node
+from confero.api.render import Document, E, Feed
+from confero.api.userrecords import one_user, user_records
 from confero.customfields.models import RecordType
-from confero.customfields.services import answers_by_record, fields_for, reserve
+from confero.customfields.services import reserve
 from confero.errors import Conflict
-from confero.events.models import Site
 from confero.people import services
 from confero.people.identity import find_user
 from confero.people.models import CONTACT_FIELDS, User
@@ -23,8 +22,19 @@ from confero.people.models import CONTACT_FIELDS, User
 _LIMITS = {"middleInitial": 10, "zip": 20, "stateID": 40, "countryID": 40, "phoneNumber": 40,
            "phone2Number": 40, "faxNumber": 40, "firstName": 100, "lastName": 100, "city": 100,
            "foreignState": 100, "preferredName": 100}
+
+
+def _email_or_empty(value: str) -> str:
+    """An email address. Empty passes, as for text parameters: on updates it clears email2 and
+    is refused for email ("cannot be empty"), instead of being ignored as absent."""
+    return email(value) if value else value
+
+
+_email_or_empty.rule = email.rule
+_email_or_empty.is_text = True
+
 _CONTACT_PARAMS = tuple(
-    Param(name, email if name in ("email", "email2") else text(_LIMITS.get(name, 200)),
+    Param(name, _email_or_empty if name in ("email", "email2") else text(_LIMITS.get(name, 200)),
           doc="contact field")
     for name in CONTACT_FIELDS
 )
@@ -48,11 +58,6 @@ UPDATE_PARAMS = (
     *_OTHER_PARAMS,
     Param("newClientID", text(100), doc="sets or changes clientID (empty clears it)"),
 )
-
-# Feed columns: element name → model column.
-_FEED_COLUMNS = ("id", "site_id", "user_key", "user_ref", *CONTACT_FIELDS.values(), "client_id",
-                 "public_bio", "registered", "paid", "status", "created_at", "modified_at", "badge_id")
-_IDX = {name: index for index, name in enumerate(_FEED_COLUMNS)}
 
 reserve(
     RecordType.USER,
@@ -137,13 +142,7 @@ def get_user(call: Call) -> Document:
     answer only when the caller named the user by userKey or clientID."""
     user, kind = find_user(call.target, user_key=call.params["userKey"],
                            client_id=call.params["clientID"], user_ref=call.params["userRef"])
-    row = User.objects.filter(pk=user.pk).values_list(*_FEED_COLUMNS).get()
-    renderer = FieldRenderer(fields_for([call.target], RecordType.USER))
-    answers = answers_by_record(RecordType.USER, [user.pk])
-    node = _user_node(row, {call.target.pk: call.target.event.guid_text}, renderer, answers[user.pk])
-    if kind in ("userKey", "clientID"):
-        node.children.insert(1, E("userKey", user.user_key))
-    return Document(children=[node])
+    return Document(children=[one_user(user, with_user_key=kind in ("userKey", "clientID"))])
 
 
 @resource("userData", summary="Feed of the users of a site (or of every event with event=all).",
@@ -153,41 +152,8 @@ def user_data(call: Call) -> Feed:
     """Cancelled users included (`<status>cancelled</status>`). Store the root's `time` and send
     it back as `since`: no change is ever missed. Never contains userKey."""
     moment = watermark()
-    sites = call.sites
-    queryset = User.objects.filter(site__in=sites)
+    queryset = User.objects.filter(site__in=call.sites)
     if call.params["since"] is not None:
         queryset = queryset.filter(modified_at__gte=call.params["since"])
     return Feed(root="user-data", record_tag="user", attrs={"time": epoch_millis(moment)},
-                records=_user_records(queryset.values_list(*_FEED_COLUMNS), sites))
-
-
-def _user_records(queryset, sites: Sequence[Site]) -> Iterator[Node]:
-    guids = {site.pk: site.event.guid_text for site in sites}
-    renderer = FieldRenderer(fields_for(sites, RecordType.USER))
-
-    def render_chunk(rows: list[tuple]) -> Iterator[Node]:
-        answers = answers_by_record(RecordType.USER, [row[0] for row in rows])
-        for row in rows:
-            yield _user_node(row, guids, renderer, answers.get(row[0], []))
-
-    return chunked(queryset, render_chunk)
-
-
-def _user_node(row: tuple, guids: dict[int, str], renderer: FieldRenderer,
-               answers: list[tuple[int, int | None, str]]) -> Node:
-    children = [E("eventGUID", guids[row[_IDX["site_id"]]]), E("userRef", row[_IDX["user_ref"]])]
-    children += [E(name, row[_IDX[column]]) for name, column in CONTACT_FIELDS.items()]
-    children += [
-        E("externalRef", row[_IDX["client_id"]]),
-        E("publicBio", row[_IDX["public_bio"]]),
-        E("registered", row[_IDX["registered"]]),
-        E("paid", row[_IDX["paid"]]),
-        E("status", row[_IDX["status"]]),
-        E("create-date", row[_IDX["created_at"]]),
-        E("last-modified-date", row[_IDX["modified_at"]]),
-        E("badgeID", row[_IDX["badge_id"]]),
-        *renderer.constraint_nodes(answers),
-        *renderer.nodes(answers),
-        Node("schedule", children=[]),
-    ]
-    return Node("user", children=children, many=True)
+                records=user_records(queryset, call.sites))
