@@ -182,10 +182,6 @@ def test_update_user_validates(call):
     assert_valid(call("updateUser", {"clientID": "CRM-2", "newClientID": "", "email2": ""}))
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason=(
-    "render.py (not ours): customvalues.assignment_nodes reports a cleared field as "
-    "<customValue code=''/>, and render._xml_attrs turns '' into None, which lxml refuses: "
-    "updateUser.do with an empty custom-field value is an internal error instead of code 0"))
 def test_update_user_clearing_a_custom_field_validates(call):
     user_key = add(call, 1, notes="old", dietary="veg").findtext("userKey")
 
