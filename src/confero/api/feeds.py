@@ -45,6 +45,17 @@ def epoch_millis(moment: dt.datetime) -> int:
     return (moment - EPOCH) // dt.timedelta(milliseconds=1)
 
 
+def changed_since(queryset: QuerySet, since: dt.datetime, *, column: str = "modified_at"
+                  ) -> QuerySet:
+    """Records whose `column` is at or after `since` (the `since` parameter: inclusive).
+
+    Written as "after since minus one microsecond", which is the same on PostgreSQL (microsecond
+    timestamps) and right on SQLite, where timestamps are text compared character by character:
+    the database clock stores '…:43.954' and a parameter reads '…:43.954000', so `>=` would
+    leave out exactly the record stamped at `since`."""
+    return queryset.filter(**{f"{column}__gt": since - dt.timedelta(microseconds=1)})
+
+
 def chunked(queryset: QuerySet, render_chunk: Callable[[list], Iterable]) -> Iterator:
     """Keyset pagination by primary key (the first column of each row): each chunk one query,
     plus what `render_chunk` loads for the whole chunk; never an OFFSET, never the whole

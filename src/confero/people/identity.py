@@ -36,7 +36,8 @@ def find_user(site: Site, *, user_key=None, client_id=None, user_ref=None, lock=
             raise ApiError(codes.USER_NOT_FOUND, f"no user with {kind} '{value[:100]}' on this site")
         found.append((kind, user))
     if not found:
-        raise ApiError(codes.PARAM_MISSING, "parameter 'userKey' or 'clientID' is required")
+        raise ApiError(codes.PARAM_MISSING,
+                       "parameter 'userKey', 'clientID' or 'userRef' is required")
     kinds = [kind for kind, _ in found]
     if len({user.pk for _, user in found}) > 1:
         raise ApiError(codes.USER_IDS_DISAGREE, " and ".join(kinds) + " name different users")

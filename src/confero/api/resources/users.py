@@ -154,6 +154,6 @@ def user_data(call: Call) -> Feed:
     moment = watermark()
     queryset = User.objects.filter(site__in=call.sites)
     if call.params["since"] is not None:
-        queryset = queryset.filter(modified_at__gte=call.params["since"])
+        queryset = changed_since(queryset, call.params["since"])
     return Feed(root="user-data", record_tag="user", attrs={"time": epoch_millis(moment)},
                 records=user_records(queryset, call.sites))

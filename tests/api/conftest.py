@@ -1,0 +1,74 @@
+"""Fixtures for the user and custom-field resources (issue 3). Custom fields get into the test
+site the way they get into any site: by importing a configuration file (custom_fields.json)."""
+
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from django.utils import timezone
+
+from confero.access import ratelimit
+from confero.access.models import ApiToken
+from confero.customfields import config
+from confero.customfields.models import CustomField
+from confero.people.models import User
+
+FIELDS_FILE = Path(__file__).with_name("custom_fields.json")
+
+
+def import_test_fields(site) -> dict[str, CustomField]:
+    config.import_fields(site, config.load(str(FIELDS_FILE)))
+    return {field.code: field for field in CustomField.objects.filter(site=site)}
+
+
+@pytest.fixture
+def fields(live_site) -> dict[str, CustomField]:
+    """The fields of custom_fields.json on the live site, by code."""
+    return import_test_fields(live_site.site)
+
+
+@dataclass
+class SiteApi:
+    """Calls one site's API with its token; `params` values may be lists (repeated)."""
+
+    api: object
+    site: object  # tests.conftest.OpenSite
+
+    def call(self, resource: str, params=None, **kwargs):
+        return self.api.call(
+            self.site.url(resource), {"apiToken": self.site.token, **(params or {})}, **kwargs
+        )
+
+    def add_user(self, **params):
+        """addUser.do with a valid name and email unless given; asserts success."""
+        result = self.call(
+            "addUser",
+            {
+                "firstName": "Ada",
+                "lastName": "Lovelace",
+                "email": f"user{User.objects.count()}@example.org",
+                **params,
+            },
+        )
+        assert (result.status, result.code, result.message) == (200, 0, "Success")
+        return User.objects.get(user_ref=result.xml.findtext("userRef"))
+
+
+@pytest.fixture
+def live(api, live_site) -> SiteApi:
+    return SiteApi(api, live_site)
+
+
+@pytest.fixture
+def assert_api_queries(django_assert_num_queries, monkeypatch):
+    """django_assert_num_queries for API calls, without the pipeline's occasional writes: the
+    rate limiter prunes old windows on 1 call in 1,000, and a token's last use is written at
+    most once a minute. Pinned counts are about the resources, so both are kept out."""
+    monkeypatch.setattr(ratelimit, "random", SimpleNamespace(random=lambda: 1.0))
+
+    def counting(number: int):
+        ApiToken.objects.update(last_used_at=timezone.now())
+        return django_assert_num_queries(number)
+
+    return counting

@@ -1,0 +1,173 @@
+"""getUser.do through HTTP (contract §5, §8.2): the `<user>` record of userData.do, with userKey
+only when the caller named the user by userKey or clientID."""
+
+import pytest
+from lxml import etree
+
+from confero.people.models import User
+from tests.factories import open_site
+
+DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+
+
+def error_xml(code: int, message: str) -> bytes:
+    return DECLARATION + f'<api><response code="{code}">{message}</response></api>'.encode()
+
+
+def stamp(moment) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def user_xml(user: User, *, user_key: bool, custom: str = "") -> bytes:
+    key = f"<userKey>{user.user_key}</userKey>" if user_key else ""
+    return (
+        f"<user><eventGUID>{user.site.event.guid_text}</eventGUID>{key}<userRef>{user.user_ref}</userRef>"
+        f"<firstName>{user.first_name}</firstName><lastName>{user.last_name}</lastName>"
+        f"<email>{user.email}</email><companyName>Analytical Engines</companyName><jobTitle/>"
+        "<address1/><address2/><address3/><city>London</city><stateID/><foreignState/><zip/>"
+        "<countryID>GB</countryID><phoneNumber/><phone2Number/><middleInitial/><preferredName/>"
+        "<email2/><faxNumber/><externalRef>CRM-1</externalRef><publicBio/>"
+        f"<registered>true</registered><paid>false</paid><status>{user.status}</status>"
+        f"<create-date>{stamp(user.created_at)}</create-date>"
+        f"<last-modified-date>{stamp(user.modified_at)}</last-modified-date><badgeID>B-1</badgeID>"
+        f"{custom}<schedule/></user>"
+    ).encode()
+
+
+def ok_xml(record: bytes) -> bytes:
+    return DECLARATION + b'<api><response code="0">Success</response>' + record + b"</api>"
+
+
+@pytest.fixture
+def ada(live) -> User:
+    user = live.add_user(
+        firstName="Ada",
+        lastName="Lovelace",
+        email="ada@example.org",
+        companyName="Analytical Engines",
+        city="London",
+        countryID="GB",
+        clientID="CRM-1",
+        registered="true",
+        badgeID="B-1",
+    )
+    return User.objects.select_related("site__event").get(pk=user.pk)
+
+
+def test_get_user_by_user_ref_has_no_user_key(live, ada):
+    result = live.call("getUser", {"userRef": ada.user_ref})
+
+    assert (result.status, result.body) == (200, ok_xml(user_xml(ada, user_key=False)))
+
+
+def test_get_user_by_user_key_includes_it(live, ada):
+    result = live.call("getUser", {"userKey": ada.user_key})
+
+    assert (result.status, result.body) == (200, ok_xml(user_xml(ada, user_key=True)))
+
+
+def test_get_user_by_client_id_includes_the_user_key(live, ada):
+    result = live.call("getUser", {"clientID": "CRM-1"})
+
+    assert (result.status, result.body) == (200, ok_xml(user_xml(ada, user_key=True)))
+
+
+def test_get_user_by_user_key_and_user_ref_of_the_same_user_includes_the_user_key(live, ada):
+    result = live.call("getUser", {"userRef": ada.user_ref, "userKey": ada.user_key})
+
+    assert (result.status, result.body) == (200, ok_xml(user_xml(ada, user_key=True)))
+
+
+def test_get_user_record_is_the_user_data_record(live, ada, fields):
+    """One record shape for both resources: getUser.do by userRef is userData.do's `<user>`."""
+    live.call(
+        "updateUser",
+        {
+            "userKey": ada.user_key,
+            "type_business": "govt",
+            "dietary": ["veg", "gf"],
+            "attendee_type": "vip",
+        },
+    )
+
+    got = live.call("getUser", {"userRef": ada.user_ref}).xml.find("user")
+    fed = live.call("userData").xml.find("user")
+
+    assert etree.tostring(got) == etree.tostring(fed)
+    vip = fields["attendee_type"].values.get(code="vip").pk
+    assert etree.tostring(got).endswith(
+        f"<privateViewPrivateSchedule>{vip}</privateViewPrivateSchedule>"
+        "<Type-of-business>govt</Type-of-business>"
+        "<Dietary-needs>veg</Dietary-needs><Dietary-needs>gf</Dietary-needs>"
+        "<Interests/><T-shirt-size/><Notes/><Attendee-type>vip</Attendee-type><schedule/></user>".encode()
+    )
+
+
+def test_get_user_cancelled_is_answered_with_its_status(live, ada):
+    """getUser only refers to the user: a cancelled user is still there to be read."""
+    assert live.call("cancelUser", {"userKey": ada.user_key}).code == 0
+    ada.refresh_from_db()
+
+    result = live.call("getUser", {"userRef": ada.user_ref})
+
+    assert (result.status, result.body) == (200, ok_xml(user_xml(ada, user_key=False)))
+    assert result.xml.findtext("user/status") == "cancelled"
+
+
+def test_get_user_without_an_identifier_is_refused_with_200(live, ada):
+    result = live.call("getUser")
+
+    assert (result.status, result.body) == (
+        400,
+        error_xml(200, "parameter 'userKey', 'clientID' or 'userRef' is required"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "value"),
+    [
+        ("userKey", "F" * 32),
+        ("clientID", "CRM-404"),
+        ("userRef", "F" * 16),
+        ("userRef", "not hex"),
+    ],
+)
+def test_get_user_unknown_is_refused_with_210(live, ada, kind, value):
+    result = live.call("getUser", {kind: value})
+
+    assert (result.status, result.body) == (
+        404,
+        error_xml(210, f"no user with {kind} '{value}' on this site"),
+    )
+
+
+def test_get_user_identifiers_of_different_users_are_refused_with_213(live, ada):
+    grace = live.add_user(email="grace@example.org")
+
+    result = live.call("getUser", {"userKey": grace.user_key, "userRef": ada.user_ref})
+
+    assert (result.status, result.body) == (
+        400,
+        error_xml(213, "userKey and userRef name different users"),
+    )
+
+
+def test_get_user_of_the_other_site_is_not_found(live_site, api, ada):
+    _, uat_token = open_site(live_site.event, "uat")
+
+    result = api.call(
+        f"/uat/{live_site.event.code}/api/getUser.do",
+        {"apiToken": uat_token, "userRef": ada.user_ref},
+    )
+
+    assert (result.status, result.code) == (404, 210)
+
+
+def test_get_user_does_not_take_custom_field_codes(live, ada, fields):
+    """getUser writes nothing: a parameter it does not declare is an error, not a field code."""
+    result = live.call("getUser", {"userRef": ada.user_ref, "type_business": "govt"})
+
+    assert (result.status, result.body) == (
+        400,
+        error_xml(201, "parameter 'type_business' is not known to getUser.do"),
+    )
