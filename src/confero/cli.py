@@ -88,8 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     recode.add_argument("--as", dest="actor", required=True, help="a superuser's username")
     recode.add_argument("--yes", action="store_true", help="change it (without: show where it is used)")
 
-    docs = sub.add_parser("docs", help="write the generated API reference")
+    docs = sub.add_parser("docs", help="write the generated API reference and the XML Schemas")
     docs.add_argument("--out", default="docs/api-reference.md")
+    docs.add_argument("--schema-dir", help="where to copy the XML Schemas (default: schema/ beside --out)")
 
     manage = sub.add_parser("manage", help="run a Django management command")
     manage.add_argument("args", nargs=argparse.REMAINDER)
@@ -240,8 +241,19 @@ def _recode(site, args) -> None:
 def cmd_docs(args) -> None:
     from confero.api.reference import render_markdown
 
+    from confero.api.views import SCHEMA_DIR
+
     Path(args.out).write_text(render_markdown())
     print(f"wrote {args.out}")
+    # docs/schema/: a copy of the schemas the server serves at /docs/schema/ (the source of truth).
+    target = Path(args.schema_dir) if args.schema_dir else Path(args.out).parent / "schema"
+    target.mkdir(parents=True, exist_ok=True)
+    sources = sorted(SCHEMA_DIR.glob("*.xsd"))
+    for stale in set(target.glob("*.xsd")) - {target / source.name for source in sources}:
+        stale.unlink()
+    for source in sources:
+        shutil.copyfile(source, target / source.name)
+    print(f"wrote {target}/ ({', '.join(source.name for source in sources)})")
 
 
 def cmd_manage(args) -> None:

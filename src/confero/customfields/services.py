@@ -22,7 +22,12 @@ from confero.events.models import Site
 # Parameter and element names a custom field may not take, per record type. Each domain adds its
 # own standard names here when it registers its resources (see confero.people.fields).
 RESERVED_CODES: dict[str, set[str]] = defaultdict(lambda: {"apiToken", "event", "format", "since"})
-RESERVED_ELEMENTS: dict[str, set[str]] = defaultdict(lambda: {"eventGUID", "response", "status"})
+# Feed and envelope roots too: a custom element named like a root would confuse readers (and the
+# XML Schemas, which pick a schema by root name).
+RESERVED_ROOTS = frozenset({"api", "user-data", "session-data", "sessionCapacities", "speakers", "exhibitors"})
+RESERVED_ELEMENTS: dict[str, set[str]] = defaultdict(
+    lambda: {"eventGUID", "response", "status", *RESERVED_ROOTS}
+)
 
 
 def reserve(record_type: str, *, codes: Iterable[str], elements: Iterable[str]) -> None:
