@@ -269,6 +269,33 @@ def forwarded_for_from_trusted_proxy_names_outside_address(w: World, api) -> Req
     )
 
 
+def forwarded_for_with_a_garbled_hop_from_trusted_proxy(w: World, api) -> Request:
+    assert_lists(api, w.alpha, w.alpha.event)
+    # Some proxies append "address:port". What lies left of a hop that cannot be read was
+    # written by the client, so it must not be taken instead.
+    return Request(
+        w.alpha.url(),
+        {"apiToken": w.alpha.token},
+        remote_addr="10.0.0.2",
+        extra={"HTTP_X_FORWARDED_FOR": "127.0.0.1, 203.0.113.9:5555"},
+    )
+
+
+def forwarded_for_with_control_characters_from_trusted_proxy(w: World, api) -> Request:
+    return Request(
+        w.alpha.url(),
+        {"apiToken": w.alpha.token},
+        remote_addr="10.0.0.2",
+        extra={"HTTP_X_FORWARDED_FOR": "127.0.0.1, ::1\x01<b>"},
+    )
+
+
+def token_of_another_event_of_the_account(w: World, api) -> Request:
+    set_account_level(w.bravo, True)  # may name alpha in `event`, but not call alpha's URL
+    assert_lists(api, w.bravo, w.alpha.event, event=w.alpha.event.guid_text)
+    return Request(w.alpha.url(), {"apiToken": w.bravo.token})
+
+
 def trusted_proxy_without_forwarded_for(w: World, api) -> Request:
     # The proxy's own address is what is checked; it is not in the allow-list.
     return Request(w.alpha.url(), {"apiToken": w.alpha.token}, remote_addr="10.0.0.2")
@@ -395,6 +422,23 @@ MATRIX = [
         client_ip="198.51.100.7",
         token=None,
     ),
+    Case(
+        forwarded_for_with_a_garbled_hop_from_trusted_proxy,
+        103,
+        403,
+        "client address 203.0.113.9:5555 is not allowed",
+        client_ip="203.0.113.9:5555",
+        token=None,
+    ),
+    Case(
+        forwarded_for_with_control_characters_from_trusted_proxy,
+        103,
+        403,
+        "client address ::1?&lt;b&gt; is not allowed",
+        client_ip="::1?<b>",
+        token=None,
+    ),
+    Case(token_of_another_event_of_the_account, 101, 401, NOT_FOR_SITE, token=None),
     Case(
         trusted_proxy_without_forwarded_for,
         103,

@@ -232,6 +232,39 @@ def test_chunked_body_without_content_length_is_read(api, live_site):
     assert (result.status, result.body) == (200, own_event_xml(live_site))
 
 
+def test_chunked_multipart_body_without_content_length_is_read(api, live_site):
+    body = encode_multipart(BOUNDARY, {"apiToken": live_site.token})
+
+    result = api.call(
+        live_site.url("event"),
+        body=b"",
+        HTTP_TRANSFER_ENCODING="chunked",
+        CONTENT_TYPE=MULTIPART_CONTENT,
+        **{"wsgi.input": io.BytesIO(body), "wsgi.input_terminated": True},
+    )
+
+    assert (result.status, result.body) == (200, own_event_xml(live_site))
+
+
+def test_body_without_content_length_on_a_server_that_does_not_end_the_input_is_not_read(
+    api, live_site
+):
+    """Without wsgi.input_terminated, reading could wait for bytes that never come."""
+
+    class Unending(io.BytesIO):
+        def read(self, *args):
+            raise AssertionError("read an unterminated input")
+
+    result = api.call(
+        live_site.url("event"),
+        body=b"",
+        query={"apiToken": live_site.token},
+        **{"wsgi.input": Unending()},
+    )
+
+    assert (result.status, result.body) == (200, own_event_xml(live_site))
+
+
 def test_body_longer_than_its_content_length_is_read_to_the_declared_length_only(api, live_site):
     declared = f"apiToken={live_site.token}".encode()
     stream = io.BytesIO(declared + b"&colour=" + b"x" * (2 * MiB))

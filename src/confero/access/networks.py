@@ -56,14 +56,16 @@ def client_address(peer: str, forwarded_for: str | None, trusted_proxies: Iterab
         return _normalised(peer)
     hops = [hop.strip() for hop in (forwarded_for or "").split(",") if hop.strip()]
     for hop in reversed(hops):
-        if parse_address(hop) is None:
-            # A garbled hop cannot be trusted or attributed: stop at the last proxy we trust.
-            break
         if not is_allowed(hop, trusted):
+            # A garbled hop ("203.0.113.9:5555", as some proxies write it) is the client address
+            # too: no allow-list admits it, and whatever lies left of it the client wrote itself.
             return _normalised(hop)
-    return _normalised(hops[0]) if hops and parse_address(hops[0]) else _normalised(peer)
+    return _normalised(hops[0]) if hops else _normalised(peer)
 
 
 def _normalised(text: str) -> str:
     address = parse_address(text)
-    return str(address) if address is not None else text
+    if address is not None:
+        return str(address)
+    # Not an address: kept for the message and the call log, printable and short.
+    return "".join(char if char.isprintable() else "?" for char in text)[:45]
