@@ -132,3 +132,16 @@ def live_site(db) -> OpenSite:
 def uat_site(live_site) -> OpenSite:
     site, token = open_site(live_site.event, "uat")
     return OpenSite(live_site.event, site, token, "uat")
+
+
+def pytest_collection_modifyitems(config, items):
+    """`postgres_only` tests run in the PostgreSQL pass of `make test`; on SQLite they are
+    skipped (with the reason shown), never silently."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: runs in the PostgreSQL pass of make test")
+    for item in items:
+        if "postgres_only" in item.keywords:
+            item.add_marker(skip)

@@ -1,4 +1,4 @@
-"""Django settings. Everything a deployment changes comes from the environment (docs/operations.md)."""
+"""Django settings. What a deployment changes comes from the environment (docs/operations.md)."""
 
 import os
 import secrets
@@ -117,6 +117,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every request without it
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
