@@ -506,6 +506,46 @@ def test_multipart_body_with_a_file_is_refused(api, live_site):
     assert result.body == error_xml(201, "file uploads are not accepted ('attachment')")
 
 
+def test_multipart_body_with_more_than_10000_parameters_is_refused(api, live_site):
+    fields = {f"f{i}": "1" for i in range(10_001)}
+    body = encode_multipart(BOUNDARY, {"apiToken": live_site.token, **fields})
+
+    result = api.call(live_site.url("event"), body=body, content_type=MULTIPART_CONTENT)
+
+    assert result.status == 400
+    assert result.body == error_xml(201, "more than 10000 parameters")
+
+
+def test_form_body_with_more_than_10000_parameters_is_refused(api, live_site):
+    body = f"apiToken={live_site.token}&".encode() + b"&".join([b"a=1"] * 10_000)
+
+    result = api.call(live_site.url("event"), body=body)
+
+    assert result.body == error_xml(201, "more than 10000 parameters")
+
+
+def test_multipart_body_with_many_files_is_refused(api, live_site):
+    files = {}
+    for i in range(101):
+        files[f"u{i}"] = io.BytesIO(b"x")
+        files[f"u{i}"].name = "a.txt"
+    body = encode_multipart(BOUNDARY, {"apiToken": live_site.token, **files})
+
+    result = api.call(live_site.url("event"), body=body, content_type=MULTIPART_CONTENT)
+
+    assert result.status == 400
+    assert result.body == error_xml(201, "file uploads are not accepted")
+
+
+def test_multipart_body_without_a_boundary_is_refused(api, live_site):
+    result = api.call(live_site.url("event"), body=b"--x\r\n", content_type="multipart/form-data")
+
+    assert result.status == 400
+    assert result.body == error_xml(
+        201, "multipart body not valid: Invalid boundary in multipart: None"
+    )
+
+
 # --- The token's two places ------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+from django.core.exceptions import SuspiciousOperation, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest
 from django.http.multipartparser import MultiPartParserError
 
@@ -104,7 +105,11 @@ def _read_body_params(request: HttpRequest, *, max_body: int) -> RawParams:
     if content_type.lower().startswith("multipart/form-data"):
         try:
             post, files = request.POST, request.FILES
-        except MultiPartParserError as exc:
+        except TooManyFieldsSent as exc:
+            raise ApiError(PARAM_INVALID, f"more than {MAX_FIELDS} parameters") from exc
+        except TooManyFilesSent as exc:
+            raise ApiError(PARAM_INVALID, "file uploads are not accepted") from exc
+        except (MultiPartParserError, SuspiciousOperation) as exc:
             raise ApiError(PARAM_INVALID, f"multipart body not valid: {exc}") from exc
         if files:
             name = _check_xml_chars(next(iter(files)), "a parameter name in the body")
