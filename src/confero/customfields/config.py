@@ -19,7 +19,13 @@ from confero.customfields.models import (
     RecordType,
     element_name_for,
 )
-from confero.customfields.services import ValueSpec, add_value, create_field, validate_display_name
+from confero.customfields.services import (
+    ValueSpec,
+    add_value,
+    create_field,
+    validate_display_name,
+    validate_text,
+)
 from confero.errors import ValidationFailed
 from confero.events.models import Site
 
@@ -183,6 +189,10 @@ def _update_value(code: str, value: CustomValue, spec: ValueSpec, report: Import
             changed.append(f"{attr} {getattr(value, attr)!r} → {wanted!r}")
             setattr(value, attr, wanted)
     if changed:
+        try:
+            validate_text("label", value.label, max_length=200)
+        except ValidationFailed as exc:
+            raise ValidationFailed(f"{code}.{value.code}", exc.message) from exc
         if value.constraint and value.field.record_type != RecordType.PROFILE:
             raise ValidationFailed(f"{code}.{value.code}", "only values of profile fields carry constraints")
         if value.constraint and value.constraint not in Constraint.values:

@@ -8,6 +8,7 @@ import re
 
 from django.db import models
 
+from confero.customfields.xmlnames import is_name_char, is_name_start
 from confero.events.models import Site
 
 
@@ -34,31 +35,13 @@ CODE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,59}$")
 TEXT_MAX = 4000
 
 
-# XML 1.0 (fifth edition) NameStartChar ranges; a name character is one of these or a digit,
-# U+00B7, a combining mark U+0300 to U+036F, U+203F or U+2040 (the ASCII punctuation XML allows
-# never comes from a display name: it becomes '-').
-_NAME_START = ((0x41, 0x5A), (0x5F, 0x5F), (0x61, 0x7A), (0xC0, 0xD6), (0xD8, 0xF6),
-               (0xF8, 0x2FF), (0x370, 0x37D), (0x37F, 0x1FFF), (0x200C, 0x200D),
-               (0x2070, 0x218F), (0x2C00, 0x2FEF), (0x3001, 0xD7FF), (0xF900, 0xFDCF),
-               (0xFDF0, 0xFFFD), (0x10000, 0xEFFFF))
-_NAME_MORE = ((0x30, 0x39), (0xB7, 0xB7), (0x300, 0x36F), (0x203F, 0x2040))
-
-
-def _in(ch: str, ranges: tuple[tuple[int, int], ...]) -> bool:
-    point = ord(ch)
-    return any(low <= point <= high for low, high in ranges)
-
-
 def element_name_for(display_name: str) -> str:
     """Rule 5: the display name with every character that is not a letter or digit as '-'.
-    Letters and digits XML does not allow in a name ('²', 'ª', 'µ') count as neither, and a
-    name that cannot start as it is ('2nd', '-') gets a leading '_': every result is a valid
-    XML element name."""
-    name = "".join(
-        ch if ch.isalnum() and (_in(ch, _NAME_START) or _in(ch, _NAME_MORE)) else "-"
-        for ch in display_name.strip()
-    )
-    if not name or not _in(name[0], _NAME_START):
+    Letters and digits no XML name may hold ('²', 'ª', 'µ', letters newer than XML 1.0's fourth
+    edition) count as neither, and a name that cannot start as it is ('2nd', '-') gets a
+    leading '_': every result is an element name any XML processor accepts."""
+    name = "".join(ch if ch.isalnum() and is_name_char(ch) else "-" for ch in display_name.strip())
+    if not name or not is_name_start(name[0]):
         name = "_" + name
     return name
 

@@ -1,5 +1,6 @@
 """Defining custom fields and storing the values records hold."""
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -41,6 +42,21 @@ def _record_types(record_type: str) -> tuple[str, ...]:
     return (record_type,)
 
 
+# Characters XML 1.0 cannot carry, and lone surrogates, which UTF-8 cannot: display names, value
+# codes and labels are all answered in XML (customFields.do, the feeds), so none may hold one.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def validate_text(what: str, value: str, *, max_length: int) -> str:
+    if bad := _NOT_XML.search(value):
+        raise ValidationFailed(
+            what, f"contains the character U+{ord(bad.group()):04X}, which XML cannot carry"
+        )
+    if len(value) > max_length:
+        raise ValidationFailed(what, f"at most {max_length} characters")
+    return value
+
+
 def validate_code(record_type: str, code: str) -> str:
     if not CODE_RE.match(code):
         raise ValidationFailed("code", "a letter, then letters, digits, '_', '.' or '-' (≤ 60)")
@@ -53,7 +69,11 @@ def validate_code(record_type: str, code: str) -> str:
 def validate_display_name(site: Site, record_type: str, display_name: str, *, exclude=None) -> str:
     if not display_name.strip():
         raise ValidationFailed("displayName", "must not be empty")
+    validate_text("displayName", display_name.strip(), max_length=200)
     element = element_name_for(display_name)
+    if len(element) > 200:
+        raise ValidationFailed("displayName", f"its element name <{element[:20]}…> is over 200 "
+                                              "characters")
     for kind in _record_types(record_type):
         if element in RESERVED_ELEMENTS[kind]:
             raise ValidationFailed(
@@ -116,6 +136,11 @@ def add_value(field: CustomField, spec: ValueSpec) -> CustomValue:
         raise ValidationFailed("values", "a text field has no values")
     if not spec.code or len(spec.code) > 100:
         raise ValidationFailed("value code", "1–100 characters")
+    validate_text("value code", spec.code, max_length=100)
+    if spec.code != spec.code.strip():
+        # The API trims every value it receives: such a code could never be sent.
+        raise ValidationFailed("value code", f"'{spec.code}' starts or ends with white space")
+    validate_text("label", spec.label, max_length=200)
     if spec.constraint and spec.constraint not in Constraint.values:
         raise ValidationFailed("constraint", "one of " + ", ".join(Constraint.values))
     if spec.constraint and field.record_type != RecordType.PROFILE:
