@@ -177,6 +177,10 @@ def not_a_guid_with_account_level(w: World, api) -> Request:
     return Request(w.alpha.url(), {"apiToken": w.alpha.token, "event": "bravo"})
 
 
+def not_a_guid_without_account_level(w: World, api) -> Request:
+    return Request(w.alpha.url(), {"apiToken": w.alpha.token, "event": "alpha"})
+
+
 def missing_token(w: World, api) -> Request:
     return Request(w.alpha.url(), {})
 
@@ -361,6 +365,7 @@ MATRIX = [
     Case(unknown_guid_with_account_level,                111, 404, NOWHERE, event=NOWHERE_GUID),
     Case(event_all_with_account_level,                   112, 400, NOT_ALL, event="all"),
     Case(not_a_guid_with_account_level,                  201, 400, NOT_A_GUID, event="bravo"),
+    Case(not_a_guid_without_account_level,               201, 400, NOT_A_GUID, event="alpha"),
     Case(missing_token,                                  100, 401, "apiToken missing"),
     Case(unknown_token,                                  101, 401, NOT_FOR_SITE),
     Case(revoked_token,                                  101, 401, NOT_FOR_SITE),
