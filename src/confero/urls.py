@@ -16,8 +16,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     re_path(rf"^uat/{CODE}/api/{RESOURCE}$", api_view, {"environment": "uat"}),
     re_path(rf"^{CODE}/api/{RESOURCE}$", api_view, {"environment": "production"}),
-    re_path(rf"^uat/{CODE}/api/.*$", api_view, {"environment": "uat", "name": ""}),
-    re_path(rf"^{CODE}/api/.*$", api_view, {"environment": "production", "name": ""}),
+    # `/CODE/api` without a slash too: CommonMiddleware would otherwise redirect it (HTML).
+    re_path(rf"^uat/{CODE}/api(?:/.*)?$", api_view, {"environment": "uat", "name": ""}),
+    re_path(rf"^{CODE}/api(?:/.*)?$", api_view, {"environment": "production", "name": ""}),
     path("", api_views.home, name="home"),
 ]
 

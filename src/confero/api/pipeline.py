@@ -18,6 +18,7 @@ Checks, in this order (the first that fails answers the call):
 Every call, whatever its outcome, leaves one row in the API call log (without parameters or token).
 """
 
+import ipaddress
 import logging
 import time
 import uuid
@@ -32,7 +33,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from confero.access import ratelimit
 from confero.access.models import ApiCall, ApiProfile, ApiToken
-from confero.access.networks import client_address, is_allowed
+from confero.access.networks import client_address, is_allowed, parse_address
 from confero.access.tokens import find_usable_token, mark_used, redact_tokens
 from confero.api import codes
 from confero.api.codes import ApiError
@@ -200,7 +201,7 @@ def _authenticate(request, raw: RawParams, site: Site, outcome: _Outcome) -> Api
             plain = bearer
     if not plain:
         raise ApiError(codes.TOKEN_MISSING, "apiToken missing")
-    failures_key = f"authfail:{outcome.client_ip}"
+    failures_key = f"authfail:{_address_block(outcome.client_ip)}"
     limit = settings.CONFERO_AUTH_FAILURE_LIMIT
     window = settings.CONFERO_RATE_WINDOW_SECONDS
     verdict = ratelimit.peek(failures_key, limit=limit, window_seconds=window)
@@ -213,6 +214,15 @@ def _authenticate(request, raw: RawParams, site: Site, outcome: _Outcome) -> Api
         raise ApiError(codes.TOKEN_INVALID, "apiToken not valid for this site")
     outcome.token_prefix = token.prefix
     return token
+
+
+def _address_block(address: str) -> str:
+    """Failed authentications count per IPv4 address and per IPv6 /64: one IPv6 client usually
+    holds a whole /64 and could otherwise rotate through it."""
+    parsed = parse_address(address)
+    if parsed is not None and parsed.version == 6:
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return address
 
 
 def _limit_token(token: ApiToken, profile: ApiProfile) -> None:

@@ -60,8 +60,10 @@ def _is_api_path(request: HttpRequest) -> bool:
 
 
 def _api_error(code: int, message: str) -> HttpResponse:
-    return HttpResponse(error_body(code, message), status=codes.http_status(code),
-                        content_type=XML_CONTENT_TYPE)
+    response = HttpResponse(error_body(code, message), status=codes.http_status(code),
+                            content_type=XML_CONTENT_TYPE)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -1,0 +1,40 @@
+"""Edges of the pipeline found in review: failed authentications per IPv6 /64, `/CODE/api`
+without a slash answering in XML rather than with Django's HTML redirect."""
+
+from confero.access.models import RateCounter
+from confero.access.services import configure_profile
+
+
+def test_failed_authentications_from_one_ipv6_64_share_one_counter(api, live_site, settings):
+    settings.CONFERO_AUTH_FAILURE_LIMIT = 2
+    configure_profile(live_site.site.api_profile, allowed_networks=["2001:db8:1:2::/64"])
+    wrong = "cfo_live_" + "x" * 40
+
+    for host in ("2001:db8:1:2::a", "2001:db8:1:2::b"):
+        assert api.call(live_site.url("event"), {"apiToken": wrong}, remote_addr=host).code == 101
+    # A third address of the same /64 is over the limit, even with the valid token.
+    result = api.call(live_site.url("event"), {"apiToken": live_site.token}, remote_addr="2001:db8:1:2::c")
+
+    assert (result.status, result.code) == (429, 120)
+    assert list(RateCounter.objects.filter(scope__startswith="authfail:").values_list("scope", "count")) == [
+        ("authfail:2001:db8:1:2::/64", 2)
+    ]
+
+
+def test_failed_authentications_count_per_ipv4_address(api, live_site, settings):
+    settings.CONFERO_AUTH_FAILURE_LIMIT = 1
+    configure_profile(live_site.site.api_profile, allowed_networks=["192.0.2.0/24"])
+    wrong = "cfo_live_" + "x" * 40
+
+    assert api.call(live_site.url("event"), {"apiToken": wrong}, remote_addr="192.0.2.1").code == 101
+    result = api.call(live_site.url("event"), {"apiToken": live_site.token}, remote_addr="192.0.2.2")
+
+    assert (result.status, result.code) == (200, 0)
+
+
+def test_api_root_without_a_slash_answers_in_xml(api, live_site):
+    for path in (f"/{live_site.event.code}/api", f"/uat/{live_site.event.code}/api"):
+        result = api.call(path, {"apiToken": live_site.token})
+
+        assert (result.status, result.code) == (404, 122)
+        assert result.headers["Content-Type"] == "application/xml; charset=utf-8"
