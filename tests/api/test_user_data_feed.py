@@ -268,6 +268,10 @@ def test_since_not_epoch_milliseconds_is_refused_with_201(live, since):
 
 
 def open_feed(client, site) -> StreamingHttpResponse:
+    """userData.do as the test client returns it: not read yet. Read it to its end and do not
+    close() it: the test client closes it when the content is exhausted, with Django's
+    close_old_connections unhooked; close() would run that hook, which drops the connection of
+    the test's transaction on PostgreSQL."""
     response = client.post(
         site.url("userData"),
         f"apiToken={site.token}",
@@ -296,7 +300,6 @@ def test_change_made_while_a_feed_streams_is_in_the_next_feed_since_its_time(
     assert live.call("updateUser", {"userKey": unread.user_key, "city": "Changed"}).code == 0
     assert live.call("cancelUser", {"userKey": untouched.user_key}).code == 0
     body = head + b"".join(stream)
-    response.close()
 
     first = etree.fromstring(body)
     cities = {u.findtext("userRef"): u.findtext("city") for u in first.findall("user")}
@@ -324,7 +327,6 @@ def test_feed_time_is_taken_before_the_first_record_is_read(client, live, live_s
     head = next(stream)
     live.call("updateUser", {"userKey": user.user_key, "city": "Later"})
     b"".join(stream)
-    response.close()
 
     feed_started = int(head.split(b'time="')[1].split(b'"')[0])
     assert ms(User.objects.get(pk=user.pk).modified_at) >= feed_started
