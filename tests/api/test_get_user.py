@@ -1,6 +1,8 @@
 """getUser.do through HTTP (contract §5, §8.2): the `<user>` record of userData.do, with userKey
 only when the caller named the user by userKey or clientID."""
 
+import json
+
 import pytest
 from lxml import etree
 
@@ -171,3 +173,16 @@ def test_get_user_does_not_take_custom_field_codes(live, ada, fields):
         400,
         error_xml(201, "parameter 'type_business' is not known to getUser.do"),
     )
+
+
+def test_get_user_as_json_has_the_user_key_only_when_named_by_it(live, ada):
+    by_ref = json.loads(live.call("getUser", {"userRef": ada.user_ref, "format": "json"}).body)
+    by_key = json.loads(live.call("getUser", {"userKey": ada.user_key, "format": "json"}).body)
+
+    # A record is always a list in JSON, as in the feed, even when there is one.
+    [referred], [keyed] = by_ref["api"]["user"], by_key["api"]["user"]
+    assert by_ref["api"]["response"] == {"code": 0, "message": "Success"}
+    assert "userKey" not in referred
+    assert keyed["userKey"] == ada.user_key
+    assert {name: value for name, value in keyed.items() if name != "userKey"} == referred
+    assert (referred["userRef"], referred["externalRef"]) == (ada.user_ref, "CRM-1")
