@@ -2,11 +2,13 @@
 urlencoded bodies, exactly as an integrator's client sends them."""
 
 import functools
+import os
 import threading
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from lxml import etree
 
 from confero.api.views import SCHEMA_DIR
@@ -24,6 +26,12 @@ def response_schema(root: str) -> etree.XMLSchema | None:
     if root == "common" or not path.is_file():
         return None
     return etree.XMLSchema(etree.parse(str(path)))
+
+
+# CI runs a fixed set of examples (reproducible, never flaky); a developer's run explores anew.
+hypothesis_settings.register_profile("ci", derandomize=True, deadline=None)
+hypothesis_settings.register_profile("dev", deadline=None)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
 @dataclass
@@ -44,14 +52,17 @@ class ApiResult:
             pytest.fail(f"the response is not well-formed XML: {exc}\n{excerpt}")
         schema = response_schema(document.tag)
         if schema is None:
-            pytest.fail(f"no XML Schema for the response root <{document.tag}>: "
-                        f"add src/confero/api/schema/{document.tag}.xsd\n{excerpt}")
+            pytest.fail(
+                f"no XML Schema for the response root <{document.tag}>: "
+                f"add src/confero/api/schema/{document.tag}.xsd\n{excerpt}"
+            )
         with _SCHEMA_LOCK:
             valid = schema.validate(document)
             errors = "\n".join(f"  {error.path}: {error.message}" for error in schema.error_log)
         if not valid:
-            pytest.fail(f"the response does not validate against {document.tag}.xsd:\n{errors}\n"
-                        f"{excerpt}")
+            pytest.fail(
+                f"the response does not validate against {document.tag}.xsd:\n{errors}\n{excerpt}"
+            )
 
     @property
     def xml(self) -> etree._Element:
@@ -76,10 +87,20 @@ class ApiClient:
     def __init__(self, client):
         self.client = client
 
-    def call(self, path: str, params=None, *, query=None, method: str = "post",
-             remote_addr="127.0.0.1", headers=None, body: bytes | None = None,
-             content_type="application/x-www-form-urlencoded", validate: bool = True,
-             **extra) -> ApiResult:
+    def call(
+        self,
+        path: str,
+        params=None,
+        *,
+        query=None,
+        method: str = "post",
+        remote_addr="127.0.0.1",
+        headers=None,
+        body: bytes | None = None,
+        content_type="application/x-www-form-urlencoded",
+        validate: bool = True,
+        **extra,
+    ) -> ApiResult:
         url = path + ("?" + urlencode(query, doseq=True) if query else "")
         data = body if body is not None else urlencode(params or {}, doseq=True)
         kwargs = {"REMOTE_ADDR": remote_addr, **extra}

@@ -36,10 +36,20 @@ def site_of(event: Event, environment: str = "production") -> Site:
     return event.sites.select_related("api_profile", "event__account").get(environment=environment)
 
 
-def open_site(event: Event, environment: str = "production", *, allow=("127.0.0.1", "::1"),
-              account_level: bool = False, label: str = "test") -> tuple[Site, str]:
+def open_site(
+    event: Event,
+    environment: str = "production",
+    *,
+    allow=("127.0.0.1", "::1"),
+    account_level: bool = False,
+    label: str = "test",
+) -> tuple[Site, str]:
     """The site, its profile allowing `allow`, and a fresh plain token for it."""
     site = site_of(event, environment)
-    configure_profile(site.api_profile, allowed_networks=list(allow),
-                      account_level_access=account_level, enabled=True)
+    configure_profile(
+        site.api_profile,
+        allowed_networks=list(allow),
+        account_level_access=account_level,
+        enabled=True,
+    )
     return site, issue_token(site.api_profile, label=label).plain

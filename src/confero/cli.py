@@ -39,7 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=2)
 
     demo = sub.add_parser("demo", help="create (or refresh) the demo event, tokens and login")
-    demo.add_argument("--url", default="http://127.0.0.1:8000", help="base URL for the printed calls")
+    demo.add_argument(
+        "--url", default="http://127.0.0.1:8000", help="base URL for the printed calls"
+    )
 
     event = sub.add_parser("event", help="events").add_subparsers(dest="action", required=True)
     create = event.add_parser("create", help="create an event with its UAT and Production sites")
@@ -55,7 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     tcreate.add_argument("--event", required=True, help="event code")
     tcreate.add_argument("--site", required=True, choices=["uat", "production"])
     tcreate.add_argument("--label", default="")
-    tcreate.add_argument("--account-level", action="store_true", help="switch on Account Level Access")
+    tcreate.add_argument(
+        "--account-level", action="store_true", help="switch on Account Level Access"
+    )
     tcreate.add_argument("--allow", action="append", metavar="CIDR", help="replaces the allow-list")
     tcreate.add_argument("--expires", type=_date, help="expiry date (YYYY-MM-DD, UTC midnight)")
     revoke = token.add_parser("revoke", help="revoke a token by its public prefix")
@@ -67,7 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     profile.add_argument("--account-level", type=_on_off, metavar="on|off")
     profile.add_argument("--enabled", type=_on_off, metavar="on|off")
     profile.add_argument("--allow", action="append", metavar="CIDR", help="replaces the allow-list")
-    profile.add_argument("--rate-limit", type=int, metavar="N", help="calls per token per minute (0: default)")
+    profile.add_argument(
+        "--rate-limit", type=int, metavar="N", help="calls per token per minute (0: default)"
+    )
 
     cf = sub.add_parser("customfields", help="custom-field configuration as JSON")
     cf_sub = cf.add_subparsers(dest="action", required=True)
@@ -78,7 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp = cf_sub.add_parser("import", help="create and update custom fields from a JSON file")
     imp.add_argument("--event", required=True)
     imp.add_argument("--site", required=True, choices=["uat", "production"])
-    imp.add_argument("--dry-run", action="store_true", help="report what would change, change nothing")
+    imp.add_argument(
+        "--dry-run", action="store_true", help="report what would change, change nothing"
+    )
     imp.add_argument("file")
     recode = cf_sub.add_parser("recode", help="change a field's code (superusers only)")
     recode.add_argument("--event", required=True)
@@ -86,11 +94,15 @@ def build_parser() -> argparse.ArgumentParser:
     recode.add_argument("--field", required=True, help="the current code")
     recode.add_argument("--to", required=True, help="the new code")
     recode.add_argument("--as", dest="actor", required=True, help="a superuser's username")
-    recode.add_argument("--yes", action="store_true", help="change it (without: show where it is used)")
+    recode.add_argument(
+        "--yes", action="store_true", help="change it (without: show where it is used)"
+    )
 
     docs = sub.add_parser("docs", help="write the generated API reference and the XML Schemas")
     docs.add_argument("--out", default="docs/api-reference.md")
-    docs.add_argument("--schema-dir", help="where to copy the XML Schemas (default: schema/ beside --out)")
+    docs.add_argument(
+        "--schema-dir", help="where to copy the XML Schemas (default: schema/ beside --out)"
+    )
 
     manage = sub.add_parser("manage", help="run a Django management command")
     manage.add_argument("args", nargs=argparse.REMAINDER)
@@ -118,16 +130,26 @@ def cmd_serve(args) -> None:
     bind = f"[{args.host}]:{args.port}" if ":" in args.host else f"{args.host}:{args.port}"
     print(f"Confero listening on http://{bind}/ with {args.workers} workers", flush=True)
     # The access log shows the path without the query string: tokens must never reach a log.
-    os.execv(gunicorn, [
-        gunicorn, "confero.wsgi:application",
-        "--bind", bind,
-        "--workers", str(args.workers),
-        # Sync workers are killed when silent this long: a long feed must not count as silence.
-        "--timeout", os.environ.get("CONFERO_WORKER_TIMEOUT", "600"),
-        "--access-logfile", "-",
-        "--access-logformat", '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms',
-        "--forwarded-allow-ips", "",
-    ])
+    os.execv(  # noqa: S606 - replaces this process with our own gunicorn, no shell involved
+        gunicorn,
+        [
+            gunicorn,
+            "confero.wsgi:application",
+            "--bind",
+            bind,
+            "--workers",
+            str(args.workers),
+            # Sync workers are killed when silent this long: a long feed must not count as silence.
+            "--timeout",
+            os.environ.get("CONFERO_WORKER_TIMEOUT", "600"),
+            "--access-logfile",
+            "-",
+            "--access-logformat",
+            '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms',
+            "--forwarded-allow-ips",
+            "",
+        ],
+    )
 
 
 def cmd_demo(args) -> None:
@@ -144,8 +166,12 @@ def cmd_event(args) -> None:
 
     account = get_or_create_account(args.account)
     event = create_event(
-        account=account, code=args.code, name=args.name, time_zone=args.timezone,
-        start_date=args.start, end_date=args.end,
+        account=account,
+        code=args.code,
+        name=args.name,
+        time_zone=args.timezone,
+        start_date=args.start,
+        end_date=args.end,
     )
     print(event.guid_text)
 
@@ -170,12 +196,12 @@ def cmd_token(args) -> None:
         account_level_access=True if args.account_level else None,
         allowed_networks=args.allow,
     )
-    expires = (
-        dt.datetime.combine(args.expires, dt.time(), tzinfo=dt.UTC) if args.expires else None
-    )
+    expires = dt.datetime.combine(args.expires, dt.time(), tzinfo=dt.UTC) if args.expires else None
     issued = issue_token(profile, label=args.label, expires_at=expires)
-    print(f"site: {profile.site}  prefix: {issued.token.prefix}  "
-          f"allowed from: {', '.join(profile.allowed_networks) or 'nobody (use --allow)'}")
+    print(
+        f"site: {profile.site}  prefix: {issued.token.prefix}  "
+        f"allowed from: {', '.join(profile.allowed_networks) or 'nobody (use --allow)'}"
+    )
     print("The token is shown once; store it now:")
     print(issued.plain)
 
@@ -190,10 +216,12 @@ def cmd_profile(args) -> None:
         allowed_networks=args.allow,
         rate_limit_per_minute=args.rate_limit,
     )
-    print(f"{profile.site}: enabled={'on' if profile.enabled else 'off'} "
-          f"account-level={'on' if profile.account_level_access else 'off'} "
-          f"allow={','.join(profile.allowed_networks) or '(nobody)'} "
-          f"rate-limit={profile.rate_limit_per_minute or 'default'}")
+    print(
+        f"{profile.site}: enabled={'on' if profile.enabled else 'off'} "
+        f"account-level={'on' if profile.account_level_access else 'off'} "
+        f"allow={','.join(profile.allowed_networks) or '(nobody)'} "
+        f"rate-limit={profile.rate_limit_per_minute or 'default'}"
+    )
 
 
 def cmd_customfields(args) -> None:
@@ -228,8 +256,10 @@ def _recode(site, args) -> None:
         raise ValidationFailed("field", f"no custom field with code '{args.field}' on {site}")
     actor = get_user_model().objects.filter(username=args.actor).first()
     usage = field_usage(field)
-    print(f"field '{field.code}' ({field.display_name}) on {site} is held by: "
-          + (", ".join(f"{n} {kind}s" for kind, n in usage.items()) or "no records"))
+    print(
+        f"field '{field.code}' ({field.display_name}) on {site} is held by: "
+        + (", ".join(f"{n} {kind}s" for kind, n in usage.items()) or "no records")
+    )
     print(f"integrations sending '{field.code}' will get code 300 once it is '{args.to}'")
     if not args.yes:
         print("nothing changed: add --yes to change the code")
@@ -240,7 +270,6 @@ def _recode(site, args) -> None:
 
 def cmd_docs(args) -> None:
     from confero.api.reference import render_markdown
-
     from confero.api.views import SCHEMA_DIR
 
     Path(args.out).write_text(render_markdown())

@@ -48,7 +48,9 @@ def ensure_demo() -> DemoInfo:
     for site in Site.objects.filter(event=event).select_related("api_profile", "event"):
         profile = site.api_profile
         configure_profile(profile, enabled=True, allowed_networks=["127.0.0.1", "::1"])
-        profile.tokens.filter(label=DEMO_LABEL, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        profile.tokens.filter(label=DEMO_LABEL, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
         tokens[site.environment] = issue_token(profile, label=DEMO_LABEL).plain
     password = secrets.token_urlsafe(12)
     user_model = get_user_model()
@@ -64,27 +66,71 @@ def ensure_demo() -> DemoInfo:
 
 
 DEMO_FIELDS = [
-    dict(record_type="user", code="type_business", display_name="Type of business",
-         field_type="choice", values=[ValueSpec("govt", "Government"),
-                                      ValueSpec("education", "Education"),
-                                      ValueSpec("other", "Other: please specify", other=True)]),
-    dict(record_type="user", code="dietary", display_name="Dietary needs", field_type="multichoice",
-         values=[ValueSpec("veg", "Vegetarian"), ValueSpec("vegan", "Vegan"),
-                 ValueSpec("gf", "Gluten-free")]),
-    dict(record_type="user", code="tshirt", display_name="T-shirt size", field_type="choice",
-         values=[ValueSpec("s", "S"), ValueSpec("m", "M"), ValueSpec("l", "L")]),
+    dict(
+        record_type="user",
+        code="type_business",
+        display_name="Type of business",
+        field_type="choice",
+        values=[
+            ValueSpec("govt", "Government"),
+            ValueSpec("education", "Education"),
+            ValueSpec("other", "Other: please specify", other=True),
+        ],
+    ),
+    dict(
+        record_type="user",
+        code="dietary",
+        display_name="Dietary needs",
+        field_type="multichoice",
+        values=[
+            ValueSpec("veg", "Vegetarian"),
+            ValueSpec("vegan", "Vegan"),
+            ValueSpec("gf", "Gluten-free"),
+        ],
+    ),
+    dict(
+        record_type="user",
+        code="tshirt",
+        display_name="T-shirt size",
+        field_type="choice",
+        values=[ValueSpec("s", "S"), ValueSpec("m", "M"), ValueSpec("l", "L")],
+    ),
     dict(record_type="user", code="notes", display_name="Notes", field_type="text"),
-    dict(record_type="profile", code="attendee_type", display_name="Attendee type",
-         field_type="choice",
-         values=[ValueSpec("vip", "VIP", constraint="privateViewPrivateSchedule"),
-                 ValueSpec("member", "Member", constraint="publicViewPrivateSchedule"),
-                 ValueSpec("press", "Press", constraint="cannotViewOrSchedule")]),
+    dict(
+        record_type="profile",
+        code="attendee_type",
+        display_name="Attendee type",
+        field_type="choice",
+        values=[
+            ValueSpec("vip", "VIP", constraint="privateViewPrivateSchedule"),
+            ValueSpec("member", "Member", constraint="publicViewPrivateSchedule"),
+            ValueSpec("press", "Press", constraint="cannotViewOrSchedule"),
+        ],
+    ),
 ]
 
 DEMO_USERS = [
-    ("Ada", "Lovelace", "ada@example.org", "CRM-1001", {"type_business": ["education"], "dietary": ["veg", "gf"], "attendee_type": ["vip"]}),
-    ("Grace", "Hopper", "grace@example.org", "CRM-1002", {"type_business": ["govt"], "tshirt": ["m"], "attendee_type": ["member"]}),
-    ("Alan", "Turing", "alan@example.org", None, {"type_business": ["Cryptanalysis"], "notes": ["Arrives Tuesday"]}),
+    (
+        "Ada",
+        "Lovelace",
+        "ada@example.org",
+        "CRM-1001",
+        {"type_business": ["education"], "dietary": ["veg", "gf"], "attendee_type": ["vip"]},
+    ),
+    (
+        "Grace",
+        "Hopper",
+        "grace@example.org",
+        "CRM-1002",
+        {"type_business": ["govt"], "tshirt": ["m"], "attendee_type": ["member"]},
+    ),
+    (
+        "Alan",
+        "Turing",
+        "alan@example.org",
+        None,
+        {"type_business": ["Cryptanalysis"], "notes": ["Arrives Tuesday"]},
+    ),
 ]
 
 
@@ -112,9 +158,17 @@ def _seed_site(site: Site) -> None:
                 for v in values
             )
             assignments.append(Assignment(field, choices))
-        add_user(site, fields={"first_name": first, "last_name": last, "email": mail,
-                               "client_id": client_id, "registered": True},
-                 assignments=assignments)
+        add_user(
+            site,
+            fields={
+                "first_name": first,
+                "last_name": last,
+                "email": mail,
+                "client_id": client_id,
+                "registered": True,
+            },
+            assignments=assignments,
+        )
 
 
 def describe(info: DemoInfo, base_url: str) -> str:

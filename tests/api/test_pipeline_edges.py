@@ -13,12 +13,14 @@ def test_failed_authentications_from_one_ipv6_64_share_one_counter(api, live_sit
     for host in ("2001:db8:1:2::a", "2001:db8:1:2::b"):
         assert api.call(live_site.url("event"), {"apiToken": wrong}, remote_addr=host).code == 101
     # A third address of the same /64 is over the limit, even with the valid token.
-    result = api.call(live_site.url("event"), {"apiToken": live_site.token}, remote_addr="2001:db8:1:2::c")
+    result = api.call(
+        live_site.url("event"), {"apiToken": live_site.token}, remote_addr="2001:db8:1:2::c"
+    )
 
     assert (result.status, result.code) == (429, 120)
-    assert list(RateCounter.objects.filter(scope__startswith="authfail:").values_list("scope", "count")) == [
-        ("authfail:2001:db8:1:2::/64", 2)
-    ]
+    assert list(
+        RateCounter.objects.filter(scope__startswith="authfail:").values_list("scope", "count")
+    ) == [("authfail:2001:db8:1:2::/64", 2)]
 
 
 def test_failed_authentications_count_per_ipv4_address(api, live_site, settings):
@@ -26,8 +28,12 @@ def test_failed_authentications_count_per_ipv4_address(api, live_site, settings)
     configure_profile(live_site.site.api_profile, allowed_networks=["192.0.2.0/24"])
     wrong = "cfo_live_" + "x" * 40
 
-    assert api.call(live_site.url("event"), {"apiToken": wrong}, remote_addr="192.0.2.1").code == 101
-    result = api.call(live_site.url("event"), {"apiToken": live_site.token}, remote_addr="192.0.2.2")
+    assert (
+        api.call(live_site.url("event"), {"apiToken": wrong}, remote_addr="192.0.2.1").code == 101
+    )
+    result = api.call(
+        live_site.url("event"), {"apiToken": live_site.token}, remote_addr="192.0.2.2"
+    )
 
     assert (result.status, result.code) == (200, 0)
 

@@ -33,7 +33,9 @@ def test_code_table_endpoint_is_the_runtime_table(client):
     response = client.get("/docs/api/codes")
 
     assert json.loads(response.content) == {
-        "codes": [{"code": c.number, "http": c.http_status, "meaning": c.meaning} for c in CODES.values()]
+        "codes": [
+            {"code": c.number, "http": c.http_status, "meaning": c.meaning} for c in CODES.values()
+        ]
     }
 
 

@@ -89,8 +89,9 @@ def test_schemas_are_served_under_docs_schema(client, name):
 
 def test_the_response_code_enumeration_is_the_code_table():
     common = etree.parse(str(SCHEMA_DIR / "common.xsd"))
-    values = common.xpath("//xs:simpleType[@name='ResponseCode']//xs:enumeration/@value",
-                          namespaces={"xs": XS[1:-1]})
+    values = common.xpath(
+        "//xs:simpleType[@name='ResponseCode']//xs:enumeration/@value", namespaces={"xs": XS[1:-1]}
+    )
     assert [int(value) for value in values] == sorted(CODES)
 
 
@@ -98,12 +99,16 @@ def test_the_names_refused_after_the_fixed_user_elements_are_the_reserved_elemen
     import confero.api.resources.users  # noqa: F401 - registers the user resources' reserved names
 
     common = etree.parse(str(SCHEMA_DIR / "common.xsd"))
-    refused = common.xpath("/xs:schema/xs:element[@type='MisplacedStandardElement']/@name",
-                           namespaces={"xs": XS[1:-1]})
+    refused = common.xpath(
+        "/xs:schema/xs:element[@type='MisplacedStandardElement']/@name", namespaces={"xs": XS[1:-1]}
+    )
     assert len(refused) == len(set(refused))
     # Root names are reserved so that no custom element looks like a document; they are not
     # elements of a user record, so the schema has no reason to list them.
-    assert set(refused) == RESERVED_ELEMENTS[RecordType.USER] - {"schedule", *CONSTRAINTS} - RESERVED_ROOTS
+    assert (
+        set(refused)
+        == RESERVED_ELEMENTS[RecordType.USER] - {"schedule", *CONSTRAINTS} - RESERVED_ROOTS
+    )
 
 
 # --- Real responses of each resource validate ------------------------------------------------
@@ -116,28 +121,59 @@ def site(db, live_site):
     whose values carry each constraint."""
     site, token = open_site(live_site.event, account_level=True, label="schema")
     live_site.token = token
-    EventFactory(account=live_site.event.account, start_date=dt.date(2026, 11, 24),
-                 end_date=dt.date(2026, 11, 26), time_zone="America/Argentina/Buenos_Aires")
+    EventFactory(
+        account=live_site.event.account,
+        start_date=dt.date(2026, 11, 24),
+        end_date=dt.date(2026, 11, 26),
+        time_zone="America/Argentina/Buenos_Aires",
+    )
     create_field(site, record_type="user", code="notes", display_name="Notes", field_type="text")
-    create_field(site, record_type="user", code="type_business", display_name="Type of business",
-                 field_type="choice", values=[
-                     ValueSpec("govt", "Government"),
-                     ValueSpec("other", "Other: please specify", other=True)])
-    create_field(site, record_type="user", code="dietary", display_name="Dietary needs",
-                 field_type="multichoice",
-                 values=[ValueSpec("veg"), ValueSpec("gf", "Gluten-free")])
-    create_field(site, record_type="user", code="size", display_name="Größe (EU)",
-                 field_type="text")
-    create_field(site, record_type="profile", code="attendee_type", display_name="Attendee type",
-                 field_type="choice", values=[
-                     ValueSpec("vip", "VIP", constraint="privateViewPrivateSchedule"),
-                     ValueSpec("member", "Member", constraint="publicViewPrivateSchedule"),
-                     ValueSpec("press", "Press", constraint="cannotViewOrSchedule")])
-    create_field(site, record_type="profile", code="groups", display_name="Groups",
-                 field_type="multichoice", values=[
-                     ValueSpec("a", "A", constraint="cannotViewOrSchedule"),
-                     ValueSpec("b", "B", constraint="publicViewPrivateSchedule"),
-                     ValueSpec("c", "C")])
+    create_field(
+        site,
+        record_type="user",
+        code="type_business",
+        display_name="Type of business",
+        field_type="choice",
+        values=[
+            ValueSpec("govt", "Government"),
+            ValueSpec("other", "Other: please specify", other=True),
+        ],
+    )
+    create_field(
+        site,
+        record_type="user",
+        code="dietary",
+        display_name="Dietary needs",
+        field_type="multichoice",
+        values=[ValueSpec("veg"), ValueSpec("gf", "Gluten-free")],
+    )
+    create_field(
+        site, record_type="user", code="size", display_name="Größe (EU)", field_type="text"
+    )
+    create_field(
+        site,
+        record_type="profile",
+        code="attendee_type",
+        display_name="Attendee type",
+        field_type="choice",
+        values=[
+            ValueSpec("vip", "VIP", constraint="privateViewPrivateSchedule"),
+            ValueSpec("member", "Member", constraint="publicViewPrivateSchedule"),
+            ValueSpec("press", "Press", constraint="cannotViewOrSchedule"),
+        ],
+    )
+    create_field(
+        site,
+        record_type="profile",
+        code="groups",
+        display_name="Groups",
+        field_type="multichoice",
+        values=[
+            ValueSpec("a", "A", constraint="cannotViewOrSchedule"),
+            ValueSpec("b", "B", constraint="publicViewPrivateSchedule"),
+            ValueSpec("c", "C"),
+        ],
+    )
     return live_site
 
 
@@ -149,13 +185,21 @@ def call(api, site):
     return call
 
 
-FULL_CUSTOM = {"notes": "line 1\nline 2 <&>", "type_business": "an NGO", "dietary": ["veg", "gf"],
-               "size": "42", "attendee_type": "vip", "groups": ["a", "b", "c"]}
+FULL_CUSTOM = {
+    "notes": "line 1\nline 2 <&>",
+    "type_business": "an NGO",
+    "dietary": ["veg", "gf"],
+    "size": "42",
+    "attendee_type": "vip",
+    "groups": ["a", "b", "c"],
+}
 
 
 def add(call, n: int, **params) -> etree._Element:
-    result = call("addUser", {"firstName": "Ada", "lastName": f"Lovelace {n}",
-                              "email": f"ada{n}@example.org", **params})
+    result = call(
+        "addUser",
+        {"firstName": "Ada", "lastName": f"Lovelace {n}", "email": f"ada{n}@example.org", **params},
+    )
     assert result.code == 0, result.body
     return assert_valid(result)
 
@@ -173,17 +217,29 @@ def test_add_user_validates_with_custom_values_of_every_kind(call):
 
     reports = [dict(e.attrib) for e in xml.findall("customValue")]
     assert {"field": "type_business", "code": "other", "other": "an NGO"} in reports
-    assert all("id" in r for r in reports if r["field"] in ("attendee_type", "groups")
-               and r["code"] != "c")
+    assert all(
+        "id" in r for r in reports if r["field"] in ("attendee_type", "groups") and r["code"] != "c"
+    )
     assert add(call, 2).findtext("clientID") == ""
 
 
 def test_update_user_validates(call):
     user_key = add(call, 1, clientID="CRM-1").findtext("userKey")
 
-    xml = assert_valid(call("updateUser", {"userKey": user_key, "notes": "new", "dietary": ["gf"],
-                                           "attendee_type": "press", "type_business": "a club",
-                                           "registered": "true", "newClientID": "CRM-2"}))
+    xml = assert_valid(
+        call(
+            "updateUser",
+            {
+                "userKey": user_key,
+                "notes": "new",
+                "dietary": ["gf"],
+                "attendee_type": "press",
+                "type_business": "a club",
+                "registered": "true",
+                "newClientID": "CRM-2",
+            },
+        )
+    )
     assert xml.find("userKey") is None
     assert len(xml.findall("customValue")) == 4
     assert_valid(call("updateUser", {"clientID": "CRM-2", "newClientID": "", "email2": ""}))
@@ -194,7 +250,9 @@ def test_update_user_clearing_a_custom_field_validates(call):
 
     xml = assert_valid(call("updateUser", {"userKey": user_key, "notes": "", "dietary": ""}))
     assert [dict(e.attrib) for e in xml.findall("customValue")] == [
-        {"field": "notes", "code": ""}, {"field": "dietary", "code": ""}]
+        {"field": "notes", "code": ""},
+        {"field": "dietary", "code": ""},
+    ]
 
 
 @pytest.mark.parametrize("by", ["userRef", "userKey", "clientID"])
@@ -258,8 +316,13 @@ def test_error_responses_of_every_kind_validate(api, call, site):
         (100, api.call(url("event"))),
         (101, api.call(url("event"), {"apiToken": "cfo_live_" + "x" * 40})),
         (103, api.call(url("event"), {"apiToken": site.token}, remote_addr="192.0.2.7")),
-        (110, api.call(f"/{other_event.code}/api/event.do",
-                       {"apiToken": other_token, "event": site.event.guid_text})),
+        (
+            110,
+            api.call(
+                f"/{other_event.code}/api/event.do",
+                {"apiToken": other_token, "event": site.event.guid_text},
+            ),
+        ),
         (111, call("event", {"event": "00000000-0000-4000-8000-000000000000"})),
         (112, call("getUser", {"event": "all", "userRef": user_ref})),
         (121, api.call(url("event"), method="get")),
@@ -288,8 +351,11 @@ def test_error_responses_of_every_kind_validate(api, call, site):
 def probe(monkeypatch):
     """Registers `probe.do`, answering whatever the test sets as `probe.answer`."""
     holder = SimpleNamespace(answer=Document())
-    monkeypatch.setitem(REGISTRY, "probe", Resource(name="probe", summary="test only",
-                                                    handler=lambda call: holder.answer))
+    monkeypatch.setitem(
+        REGISTRY,
+        "probe",
+        Resource(name="probe", summary="test only", handler=lambda call: holder.answer),
+    )
     return holder
 
 
@@ -350,29 +416,46 @@ USER = f"<user>{FIXED}{TAIL}</user>"
 OK = '<response code="0">Success</response>'
 FEED = f'<user-data time="1764000000000">{OK}{USER}{USER}</user-data>'
 GET_USER = f"<api>{OK}{USER.replace('<userRef>', f'<userKey>{KEY}</userKey><userRef>')}</api>"
-ADD_USER = (f"<api>{OK}<userKey>{KEY}</userKey><userRef>{REF}</userRef><clientID/>"
-            '<customValue field="attendee_type" code="vip" id="7"/>'
-            '<customValue field="type_business" code="other" other="an NGO"/></api>')
-UPDATE_USER = (f"<api>{OK}<userRef>{REF}</userRef><clientID>X</clientID>"
-               '<customValue field="notes" code=""/></api>')
+ADD_USER = (
+    f"<api>{OK}<userKey>{KEY}</userKey><userRef>{REF}</userRef><clientID/>"
+    '<customValue field="attendee_type" code="vip" id="7"/>'
+    '<customValue field="type_business" code="other" other="an NGO"/></api>'
+)
+UPDATE_USER = (
+    f"<api>{OK}<userRef>{REF}</userRef><clientID>X</clientID>"
+    '<customValue field="notes" code=""/></api>'
+)
 CANCEL_USER = f"<api>{OK}<userRef>{REF}</userRef><status>cancelled</status></api>"
-EVENT = (f"<event><eventGUID>{GUID}</eventGUID><code>demo-2026</code><name>Demo</name>"
-         "<startDate>2026-11-24</startDate><endDate/><timeZone>Europe/Berlin</timeZone>"
-         "<environment>production</environment></event>")
+EVENT = (
+    f"<event><eventGUID>{GUID}</eventGUID><code>demo-2026</code><name>Demo</name>"
+    "<startDate>2026-11-24</startDate><endDate/><timeZone>Europe/Berlin</timeZone>"
+    "<environment>production</environment></event>"
+)
 EVENTS = f"<api>{OK}{EVENT}{EVENT}</api>"
-FIELD = (f"<customField><eventGUID>{GUID}</eventGUID><code>attendee_type</code>"
-         "<displayName>Attendee type</displayName><elementName>Attendee-type</elementName>"
-         "<recordType>profile</recordType><type>choice</type><builtIn>false</builtIn>"
-         "<value><id>7</id><code>vip</code><label>VIP</label><other>false</other>"
-         "<constraint>privateViewPrivateSchedule</constraint></value>"
-         "<value><id>8</id><code>x</code><label>X</label><other>true</other><constraint/></value>"
-         "</customField>")
+FIELD = (
+    f"<customField><eventGUID>{GUID}</eventGUID><code>attendee_type</code>"
+    "<displayName>Attendee type</displayName><elementName>Attendee-type</elementName>"
+    "<recordType>profile</recordType><type>choice</type><builtIn>false</builtIn>"
+    "<value><id>7</id><code>vip</code><label>VIP</label><other>false</other>"
+    "<constraint>privateViewPrivateSchedule</constraint></value>"
+    "<value><id>8</id><code>x</code><label>X</label><other>true</other><constraint/></value>"
+    "</customField>"
+)
 FIELDS = f"<api>{OK}{FIELD}</api>"
-ERROR = ("<api><response code=\"211\">clientID 'X-17' is already used by another user"
-         "</response></api>")
-GOOD = {"feed": FEED, "getUser": GET_USER, "addUser": ADD_USER, "updateUser": UPDATE_USER,
-        "cancelUser": CANCEL_USER, "event": EVENTS, "customFields": FIELDS, "error": ERROR,
-        "empty feed": f'<user-data time="0">{OK}</user-data>'}
+ERROR = (
+    "<api><response code=\"211\">clientID 'X-17' is already used by another user</response></api>"
+)
+GOOD = {
+    "feed": FEED,
+    "getUser": GET_USER,
+    "addUser": ADD_USER,
+    "updateUser": UPDATE_USER,
+    "cancelUser": CANCEL_USER,
+    "event": EVENTS,
+    "customFields": FIELDS,
+    "error": ERROR,
+    "empty feed": f'<user-data time="0">{OK}</user-data>',
+}
 
 
 @pytest.mark.parametrize("name", GOOD)
@@ -397,12 +480,24 @@ BAD = [
     ("feed", "<paid>false</paid>", "<paid/>", "paid"),
     ("feed", "<badgeID/>", "<badgeID/><registered>true</registered>", "registered"),
     ("feed", "<status>active</status>", "<status>Active</status>", "status"),
-    ("feed", "<create-date>2026-11-24T10:21:00Z", "<create-date>2026-11-24T10:21:00+00:00",
-     "create-date"),
-    ("feed", "<create-date>2026-11-24T10:21:00Z", "<create-date>2026-11-24T10:21:00.123Z",
-     "create-date"),
-    ("feed", "<last-modified-date>2026-11-24T10:21:00Z", "<last-modified-date>2026-11-24 10:21:00",
-     "last-modified-date"),
+    (
+        "feed",
+        "<create-date>2026-11-24T10:21:00Z",
+        "<create-date>2026-11-24T10:21:00+00:00",
+        "create-date",
+    ),
+    (
+        "feed",
+        "<create-date>2026-11-24T10:21:00Z",
+        "<create-date>2026-11-24T10:21:00.123Z",
+        "create-date",
+    ),
+    (
+        "feed",
+        "<last-modified-date>2026-11-24T10:21:00Z",
+        "<last-modified-date>2026-11-24 10:21:00",
+        "last-modified-date",
+    ),
     ("feed", "<create-date>2026-11-24T10:21:00Z</create-date>", "<create-date/>", "create-date"),
     ("feed", GUID, GUID.lower(), "eventGUID"),
     ("feed", f"<eventGUID>{GUID}</eventGUID>", "", "eventGUID"),
@@ -414,14 +509,14 @@ BAD = [
     ("feed", "<address2/>", "", "address3"),
     ("feed", "<cannotViewOrSchedule>9<", "<cannotViewOrSchedule>vip<", "cannotViewOrSchedule"),
     ("feed", "<session-time>12</session-time>", "<session>12</session>", "session"),
-    ("feed", "<user>", "<user><response code=\"0\">Success</response>", "response"),
+    ("feed", "<user>", '<user><response code="0">Success</response>', "response"),
     ("getUser", f"<userKey>{KEY}</userKey>", f"<userKey>{KEY[:16]}</userKey>", "userKey"),
     ("error", "<response", "<user/><response", "user"),
     ("error", 'code="211"', 'code="999"', "code"),
     ("error", 'code="211"', 'code="211.0"', "code"),
     ("error", 'code="211"', "", "code"),
     ("error", "clientID 'X-17' is already used by another user", "", "response"),
-    ("error", "</response>", "</response><response code=\"0\">Success</response>", "response"),
+    ("error", "</response>", '</response><response code="0">Success</response>', "response"),
     ("error", "</response>", "</response><detail>x</detail>", "detail"),
     ("addUser", f"<userKey>{KEY}</userKey>", f"<userKey>{KEY.lower()}</userKey>", "userKey"),
     ("addUser", "<clientID/>", "", "clientID"),
@@ -432,10 +527,18 @@ BAD = [
     ("updateUser", "<clientID>X</clientID>", "<status>cancelled</status>", "customValue"),
     ("cancelUser", "<status>cancelled</status>", "<status>active</status>", "status"),
     ("cancelUser", "<status>cancelled</status>", "", "Missing child"),
-    ("event", "<environment>production</environment>", "<environment>prod</environment>",
-     "environment"),
-    ("event", "<startDate>2026-11-24</startDate>", "<startDate>24.11.2026</startDate>",
-     "startDate"),
+    (
+        "event",
+        "<environment>production</environment>",
+        "<environment>prod</environment>",
+        "environment",
+    ),
+    (
+        "event",
+        "<startDate>2026-11-24</startDate>",
+        "<startDate>24.11.2026</startDate>",
+        "startDate",
+    ),
     ("event", "<code>demo-2026</code>", "<code>Demo</code>", "code"),
     ("event", "<timeZone>Europe/Berlin</timeZone>", "<timeZone/>", "timeZone"),
     ("event", "</event><event>", f"</event><user>{FIXED}<schedule/></user><event>", "user"),
@@ -447,8 +550,11 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize(("name", "old", "new", "where"), BAD,
-                         ids=[f"{b[0]}:{b[2][:40] or 'remove ' + b[1][:30]}" for b in BAD])
+@pytest.mark.parametrize(
+    ("name", "old", "new", "where"),
+    BAD,
+    ids=[f"{b[0]}:{b[2][:40] or 'remove ' + b[1][:30]}" for b in BAD],
+)
 def test_the_schemas_refuse_documents_against_the_contract(name, old, new, where):
     document = GOOD[name]
     assert old in document

@@ -74,5 +74,10 @@ class RateCounter(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["scope", "window_start"], name="ratecounter_scope_window")
+            models.UniqueConstraint(
+                fields=["scope", "window_start"], name="ratecounter_scope_window"
+            )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} @ {self.window_start}: {self.count}"

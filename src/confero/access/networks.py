@@ -14,7 +14,9 @@ def parse_network(text: str) -> Network:
     try:
         return ipaddress.ip_network(text.strip(), strict=False)
     except ValueError as exc:
-        raise ValidationFailed("allow", f"'{text}' is not an IPv4/IPv6 address or CIDR range") from exc
+        raise ValidationFailed(
+            "allow", f"'{text}' is not an IPv4/IPv6 address or CIDR range"
+        ) from exc
 
 
 def normalise_networks(texts: Iterable[str]) -> list[str]:

@@ -32,8 +32,9 @@ def _assignment(field: CustomField, values: list[str]) -> Assignment:
     sent = [value for value in values if value != ""]
     for value in sent:
         if len(value) > TEXT_MAX:
-            raise ApiError(codes.PARAM_INVALID,
-                           f"custom field '{field.code}': at most {TEXT_MAX} characters")
+            raise ApiError(
+                codes.PARAM_INVALID, f"custom field '{field.code}': at most {TEXT_MAX} characters"
+            )
     if field.field_type == FieldType.TEXT:
         return Assignment(field, tuple((None, value) for value in sent))
     choices: list[tuple[CustomValue | None, str]] = []
@@ -46,8 +47,10 @@ def _assignment(field: CustomField, values: list[str]) -> Assignment:
         elif other is not None:
             choices.append((other, value))  # rule 2: Other keeps the text sent
         else:
-            raise ApiError(codes.UNKNOWN_VALUE,
-                           f"value '{value[:100]}' is not a value of custom field '{field.code}'")
+            raise ApiError(
+                codes.UNKNOWN_VALUE,
+                f"value '{value[:100]}' is not a value of custom field '{field.code}'",
+            )
     return Assignment(field, tuple(choices))
 
 

@@ -45,8 +45,9 @@ def epoch_millis(moment: dt.datetime) -> int:
     return (moment - EPOCH) // dt.timedelta(milliseconds=1)
 
 
-def changed_since(queryset: QuerySet, since: dt.datetime, *, column: str = "modified_at"
-                  ) -> QuerySet:
+def changed_since(
+    queryset: QuerySet, since: dt.datetime, *, column: str = "modified_at"
+) -> QuerySet:
     """Records whose `column` is at or after `since` (the `since` parameter: inclusive).
 
     Written as "after since minus one microsecond", which is the same on PostgreSQL (microsecond

@@ -37,7 +37,10 @@ def _pairs(data: bytes) -> list[tuple[bytes, bytes]]:
             continue
         raw_name, _, raw_value = part.partition(b"=")
         pairs.append(
-            (unquote_to_bytes(raw_name.replace(b"+", b" ")), unquote_to_bytes(raw_value.replace(b"+", b" ")))
+            (
+                unquote_to_bytes(raw_name.replace(b"+", b" ")),
+                unquote_to_bytes(raw_value.replace(b"+", b" ")),
+            )
         )
     if len(pairs) > MAX_FIELDS:
         raise ApiError(PARAM_INVALID, f"more than {MAX_FIELDS} parameters")
@@ -46,16 +49,20 @@ def _pairs(data: bytes) -> list[tuple[bytes, bytes]]:
 
 def _check_xml_chars(text: str, what: str) -> str:
     if bad := NOT_XML.search(text):
-        raise ApiError(PARAM_INVALID, f"{what} contains the character U+{ord(bad.group()):04X}, "
-                                      "which XML cannot carry")
+        raise ApiError(
+            PARAM_INVALID,
+            f"{what} contains the character U+{ord(bad.group()):04X}, which XML cannot carry",
+        )
     return text
 
 
 def _parse_urlencoded(data: bytes, where: str) -> RawParams:
     params: RawParams = {}
     for raw_name, raw_value in _pairs(data):
-        name = _check_xml_chars(_decode(raw_name, f"a parameter name in the {where}"),
-                                f"a parameter name in the {where}")
+        name = _check_xml_chars(
+            _decode(raw_name, f"a parameter name in the {where}"),
+            f"a parameter name in the {where}",
+        )
         value = _check_xml_chars(_decode(raw_value, f"parameter '{name}'"), f"parameter '{name}'")
         params.setdefault(name, []).append(value.strip())
     return params
@@ -94,7 +101,8 @@ def read_raw_params(request: HttpRequest, *, max_body: int) -> RawParams:
     for name, values in body.items():
         if name in query and query[name] != values:
             raise ApiError(
-                PARAM_INVALID, f"parameter '{name}' is sent in the query and the body with different values"
+                PARAM_INVALID,
+                f"parameter '{name}' is sent in the query and the body with different values",
             )
         query.setdefault(name, values)
     return query

@@ -95,7 +95,9 @@ class _Outcome:
 @csrf_exempt
 def api_view(request: HttpRequest, code: str, name: str, environment: str) -> HttpResponse:
     started = time.perf_counter()
-    outcome = _Outcome(resource=name[:60], method=(request.method or "")[:10], path=request.path[:200])
+    outcome = _Outcome(
+        resource=name[:60], method=(request.method or "")[:10], path=request.path[:200]
+    )
     want_json = False
     try:
         outcome.client_ip = client_address(
@@ -123,12 +125,17 @@ def _run(request, code, name, environment, outcome) -> tuple[Any, Call, int]:
     site = _find_site(code, environment)
     outcome.site = site
     if request.method != "POST":
-        raise ApiError(codes.METHOD_NOT_ALLOWED, f"method {request.method[:10]} not allowed: use POST",
-                       headers={"Allow": "POST"})
+        raise ApiError(
+            codes.METHOD_NOT_ALLOWED,
+            f"method {request.method[:10]} not allowed: use POST",
+            headers={"Allow": "POST"},
+        )
     buffer_unsized_body(request, max_body=settings.CONFERO_MAX_BODY_BYTES)
     length = request.META.get("CONTENT_LENGTH") or "0"
     if not length.isdigit() or int(length) > settings.CONFERO_MAX_BODY_BYTES:
-        raise ApiError(codes.TOO_LARGE, f"request body over {settings.CONFERO_MAX_BODY_BYTES} bytes")
+        raise ApiError(
+            codes.TOO_LARGE, f"request body over {settings.CONFERO_MAX_BODY_BYTES} bytes"
+        )
     resource = REGISTRY.get(name)
     if resource is None:
         what = f"'{name}.do'" if name else "(the URL is not /CODE/api/NAME.do)"
@@ -149,8 +156,15 @@ def _run(request, code, name, environment, outcome) -> tuple[Any, Call, int]:
     outcome.event_param = (raw.get("event") or [""])[0][:60]
     sites, event_all = _resolve_event(resource, site, profile, raw.get("event"))
     call = Call(
-        request=request, site=site, profile=profile, token=token, params=params, custom=custom,
-        sites=sites, event_all=event_all, event_param=(raw.get("event") or [""])[0],
+        request=request,
+        site=site,
+        profile=profile,
+        token=token,
+        params=params,
+        custom=custom,
+        sites=sites,
+        event_all=event_all,
+        event_param=(raw.get("event") or [""])[0],
         started=time.perf_counter(),
     )
     if resource.writes:
@@ -206,8 +220,11 @@ def _authenticate(request, raw: RawParams, site: Site, outcome: _Outcome) -> Api
     window = settings.CONFERO_RATE_WINDOW_SECONDS
     verdict = ratelimit.peek(failures_key, limit=limit, window_seconds=window)
     if not verdict.allowed:
-        raise ApiError(codes.RATE_LIMITED, "too many failed authentications from this address",
-                       headers={"Retry-After": str(verdict.retry_after)})
+        raise ApiError(
+            codes.RATE_LIMITED,
+            "too many failed authentications from this address",
+            headers={"Retry-After": str(verdict.retry_after)},
+        )
     token = find_usable_token(plain)
     if token is None or token.profile.site_id != site.pk:
         ratelimit.hit(failures_key, limit=limit, window_seconds=window)
@@ -230,8 +247,11 @@ def _limit_token(token: ApiToken, profile: ApiProfile) -> None:
     window = settings.CONFERO_RATE_WINDOW_SECONDS
     verdict = ratelimit.hit(f"token:{token.pk}", limit=limit, window_seconds=window)
     if not verdict.allowed:
-        raise ApiError(codes.RATE_LIMITED, f"rate limit of {limit} calls per {window} s exceeded",
-                       headers={"Retry-After": str(verdict.retry_after)})
+        raise ApiError(
+            codes.RATE_LIMITED,
+            f"rate limit of {limit} calls per {window} s exceeded",
+            headers={"Retry-After": str(verdict.retry_after)},
+        )
     mark_used(token, now=timezone.now())
 
 
@@ -254,7 +274,9 @@ def _declared_params(resource: Resource, raw: RawParams) -> tuple[dict[str, Any]
         if resource.acts_as_user and name in ACTING_PARAMS:
             continue
         if resource.custom_fields is None:
-            raise ApiError(codes.PARAM_INVALID, f"parameter '{name[:60]}' is not known to {resource.name}.do")
+            raise ApiError(
+                codes.PARAM_INVALID, f"parameter '{name[:60]}' is not known to {resource.name}.do"
+            )
         custom[name] = values
     if resource.acts_as_user:
         for name in ACTING_PARAMS:
@@ -276,22 +298,30 @@ def _resolve_event(
         try:
             event_guid = guid(value)
         except ValueError as exc:
-            raise ApiError(codes.PARAM_INVALID, "parameter 'event' must be an event GUID or 'all'") from exc
+            raise ApiError(
+                codes.PARAM_INVALID, "parameter 'event' must be an event GUID or 'all'"
+            ) from exc
     if not profile.account_level_access:
         if is_all or event_guid != site.event.guid:
-            raise ApiError(codes.ACCOUNT_LEVEL_OFF,
-                           "Account Level Access is off: 'event' may only name this event")
+            raise ApiError(
+                codes.ACCOUNT_LEVEL_OFF,
+                "Account Level Access is off: 'event' may only name this event",
+            )
         return [site], False
     same_env = Site.objects.select_related("event__account").filter(
         event__account_id=site.event.account_id, environment=site.environment
     )
     if is_all:
         if not resource.accepts_all:
-            raise ApiError(codes.EVENT_ALL_UNSUPPORTED, f"{resource.name}.do does not take event=all")
+            raise ApiError(
+                codes.EVENT_ALL_UNSUPPORTED, f"{resource.name}.do does not take event=all"
+            )
         return list(same_env.order_by("event__code")), True
     target = same_env.filter(event__guid=event_guid).first()
     if target is None:
-        raise ApiError(codes.UNKNOWN_EVENT, f"no event with GUID {str(event_guid).upper()} in this account")
+        raise ApiError(
+            codes.UNKNOWN_EVENT, f"no event with GUID {str(event_guid).upper()} in this account"
+        )
     return [target], False
 
 
@@ -304,8 +334,9 @@ def _wants_json(request: HttpRequest) -> bool:
 
 
 def _response(body: bytes, status: int, want_json: bool) -> HttpResponse:
-    response = HttpResponse(body, status=status,
-                            content_type=JSON_CONTENT_TYPE if want_json else XML_CONTENT_TYPE)
+    response = HttpResponse(
+        body, status=status, content_type=JSON_CONTENT_TYPE if want_json else XML_CONTENT_TYPE
+    )
     response["Cache-Control"] = "no-store"
     return response
 
@@ -315,7 +346,9 @@ def error_body(code: int, message: str, *, want_json: bool = False) -> bytes:
     return render(Document(), code, message)
 
 
-def _error_response(request, error: ApiError, outcome: _Outcome, started: float, *, want_json: bool):
+def _error_response(
+    request, error: ApiError, outcome: _Outcome, started: float, *, want_json: bool
+):
     status = codes.http_status(error.code)
     message = redact_tokens(error.message)  # messages may name what the client sent
     response = _response(error_body(error.code, message, want_json=want_json), status, want_json)
@@ -325,7 +358,9 @@ def _error_response(request, error: ApiError, outcome: _Outcome, started: float,
     return response
 
 
-def _stream(feed: Feed, outcome: _Outcome, started: float, *, want_json: bool) -> StreamingHttpResponse:
+def _stream(
+    feed: Feed, outcome: _Outcome, started: float, *, want_json: bool
+) -> StreamingHttpResponse:
     chunks = (json_feed if want_json else xml_feed)(feed)
 
     def logged():

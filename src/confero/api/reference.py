@@ -69,7 +69,10 @@ def render_markdown() -> str:
             lines += ["Marked: " + ", ".join(flags(resource)) + ".", ""]
         rows = param_rows(resource)
         if rows:
-            lines += ["| parameter | value | required | repeatable | meaning |", "|---|---|---|---|---|"]
+            lines += [
+                "| parameter | value | required | repeatable | meaning |",
+                "|---|---|---|---|---|",
+            ]
             for row in rows:
                 lines.append(
                     f"| `{row.name}` | {row.rule} | {'yes' if row.required else 'no'} | "

@@ -47,7 +47,11 @@ def resource(name: str, *, summary: str, **options: Any) -> Callable:
 
             # A custom field code may not shadow any parameter of a resource that takes them.
             names = [param.name for param in options.get("params", ())]
-            reserve(options["custom_fields"], codes=[*names, *STANDARD_PARAMS, *ACTING_PARAMS], elements=())
+            reserve(
+                options["custom_fields"],
+                codes=[*names, *STANDARD_PARAMS, *ACTING_PARAMS],
+                elements=(),
+            )
         REGISTRY[name] = Resource(
             name=name,
             handler=handler,

@@ -37,7 +37,7 @@ class Node:
         return to_json(self)
 
 
-def E(tag: str, value: Any = None, **attrs: Any) -> Node:  # noqa: N802 - reads like lxml's E
+def E(tag: str, value: Any = None, **attrs: Any) -> Node:
     return Node(tag, value, attrs or None)
 
 
@@ -135,14 +135,16 @@ class _Sink:
 def xml_feed(feed: Feed) -> Iterator[bytes]:
     sink = _Sink()
     sink.write(DECLARATION)
-    with etree.xmlfile(sink, encoding="UTF-8") as xf:
-        with xf.element(feed.root, _xml_attrs(feed.attrs)):
-            xf.write(to_element(response_node(0, "Success")))
-            for record in feed.records:
-                xf.write(record.xml())
-                if sink.size >= FLUSH_BYTES:
-                    xf.flush()
-                    yield sink.take()
+    with (
+        etree.xmlfile(sink, encoding="UTF-8") as xf,
+        xf.element(feed.root, _xml_attrs(feed.attrs)),
+    ):
+        xf.write(to_element(response_node(0, "Success")))
+        for record in feed.records:
+            xf.write(record.xml())
+            if sink.size >= FLUSH_BYTES:
+                xf.flush()
+                yield sink.take()
     yield sink.take()
 
 
@@ -179,7 +181,9 @@ def json_document(document: Document, code: int, message: str) -> bytes:
 
 
 def json_feed(feed: Feed) -> Iterator[bytes]:
-    head = to_json(Node(feed.root, attrs=feed.attrs or None, children=[response_node(0, "Success")]))
+    head = to_json(
+        Node(feed.root, attrs=feed.attrs or None, children=[response_node(0, "Success")])
+    )
     opening = json.dumps({feed.root: head}, ensure_ascii=False)
     # '{"root": {…, "response": {…}}}' → open the record list before the two closing braces.
     yield (opening[:-2] + f', "{feed.record_tag}": [').encode("utf-8")

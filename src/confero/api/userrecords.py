@@ -22,8 +22,21 @@ from confero.events.models import Site
 from confero.people.models import CONTACT_FIELDS, User
 
 # Raw columns, in this order, for every user row.
-COLUMNS = ("id", "site_id", "user_key", "user_ref", *CONTACT_FIELDS.values(), "client_id",
-           "public_bio", "registered", "paid", "status", "created_at", "modified_at", "badge_id")
+COLUMNS = (
+    "id",
+    "site_id",
+    "user_key",
+    "user_ref",
+    *CONTACT_FIELDS.values(),
+    "client_id",
+    "public_bio",
+    "registered",
+    "paid",
+    "status",
+    "created_at",
+    "modified_at",
+    "badge_id",
+)
 _I = {name: index for index, name in enumerate(COLUMNS)}
 # The fixed elements after eventGUID: (element, column index, kind).
 _FIXED = (
@@ -39,9 +52,15 @@ _FIXED = (
     ("badgeID", _I["badge_id"], "text"),
 )
 # (position among the template's children, row index), per kind of value.
-_TEXT_SLOTS = tuple((pos + 1, index) for pos, (_, index, kind) in enumerate(_FIXED) if kind == "text")
-_BOOL_SLOTS = tuple((pos + 1, index) for pos, (_, index, kind) in enumerate(_FIXED) if kind == "bool")
-_TIME_SLOTS = tuple((pos + 1, index) for pos, (_, index, kind) in enumerate(_FIXED) if kind == "time")
+_TEXT_SLOTS = tuple(
+    (pos + 1, index) for pos, (_, index, kind) in enumerate(_FIXED) if kind == "text"
+)
+_BOOL_SLOTS = tuple(
+    (pos + 1, index) for pos, (_, index, kind) in enumerate(_FIXED) if kind == "bool"
+)
+_TIME_SLOTS = tuple(
+    (pos + 1, index) for pos, (_, index, kind) in enumerate(_FIXED) if kind == "time"
+)
 _TEMPLATE = etree.Element("user")
 etree.SubElement(_TEMPLATE, "eventGUID")
 for _name, _, _ in _FIXED:
@@ -89,13 +108,17 @@ class UserRenderer:
         # site_id → [(field_id, element name, is multichoice)] in configuration order
         self.site_fields: dict[int, list[tuple[int, str, bool]]] = defaultdict(list)
         for f in fields:
-            self.site_fields[f.site_id].append((f.pk, f.element_name, f.field_type == FieldType.MULTICHOICE))
+            self.site_fields[f.site_id].append(
+                (f.pk, f.element_name, f.field_type == FieldType.MULTICHOICE)
+            )
         # value_id → (code, constraint, is other)
         self.values = {
             v.pk: (v.code, v.constraint, v.is_other) for f in fields for v in f.values.all()
         }
 
-    def _custom(self, site_id: int, answers: Answers) -> Iterator[tuple[str, Any, dict | None, bool]]:
+    def _custom(
+        self, site_id: int, answers: Answers
+    ) -> Iterator[tuple[str, Any, dict | None, bool]]:
         """(element, text, attributes, repeats): the constraint elements first, then every custom
         field of the site in configuration order. A field without a value is one empty element
         (absent values are empty elements, contract §6); text None marks it."""
@@ -175,7 +198,9 @@ def answers_by_user(user_ids: Sequence[int]) -> dict[int, Answers]:
     out: dict[int, Answers] = defaultdict(list)
     if user_ids:
         queryset = Answer.objects.filter(record_type=RecordType.USER, record_id__in=user_ids)
-        rows = _raw_rows(queryset.order_by("id").values_list("record_id", "field_id", "value_id", "text"))
+        rows = _raw_rows(
+            queryset.order_by("id").values_list("record_id", "field_id", "value_id", "text")
+        )
         for record_id, field_id, value_id, text in rows:
             out[record_id].append((field_id, value_id, text))
     return out
@@ -202,5 +227,9 @@ def user_records(queryset, sites: Sequence[Site]) -> Iterator[UserRecord]:
 def one_user(user: User, *, with_user_key: bool) -> UserRecord:
     site = user.site
     row = _raw_rows(User.objects.filter(pk=user.pk).values_list(*COLUMNS))[0]
-    return UserRecord(UserRenderer([site]), row, answers_by_user([user.pk]).get(user.pk, []),
-                      user_key=user.user_key if with_user_key else None)
+    return UserRecord(
+        UserRenderer([site]),
+        row,
+        answers_by_user([user.pk]).get(user.pk, []),
+        user_key=user.user_key if with_user_key else None,
+    )

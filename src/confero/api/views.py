@@ -36,7 +36,12 @@ def api_reference(request: HttpRequest) -> HttpResponse:
 
 def code_table(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
-        {"codes": [{"code": c.number, "http": c.http_status, "meaning": c.meaning} for c in CODES.values()]}
+        {
+            "codes": [
+                {"code": c.number, "http": c.http_status, "meaning": c.meaning}
+                for c in CODES.values()
+            ]
+        }
     )
 
 
@@ -60,8 +65,9 @@ def _is_api_path(request: HttpRequest) -> bool:
 
 
 def _api_error(code: int, message: str) -> HttpResponse:
-    response = HttpResponse(error_body(code, message), status=codes.http_status(code),
-                            content_type=XML_CONTENT_TYPE)
+    response = HttpResponse(
+        error_body(code, message), status=codes.http_status(code), content_type=XML_CONTENT_TYPE
+    )
     response["Cache-Control"] = "no-store"
     return response
 

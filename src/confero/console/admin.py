@@ -49,7 +49,13 @@ class TokenInline(admin.TabularInline):
 
 @admin.register(ApiProfile)
 class ApiProfileAdmin(admin.ModelAdmin):
-    list_display = ("site", "enabled", "account_level_access", "allowed_networks", "rate_limit_per_minute")
+    list_display = (
+        "site",
+        "enabled",
+        "account_level_access",
+        "allowed_networks",
+        "rate_limit_per_minute",
+    )
     list_select_related = ("site__event",)
     readonly_fields = ("site",)
     inlines = [TokenInline]
@@ -60,8 +66,17 @@ class ApiProfileAdmin(admin.ModelAdmin):
 
 @admin.register(ApiCall)
 class ApiCallAdmin(admin.ModelAdmin):
-    list_display = ("time", "site", "resource", "code", "http_status", "client_ip", "token_prefix",
-                    "event_param", "duration_ms")
+    list_display = (
+        "time",
+        "site",
+        "resource",
+        "code",
+        "http_status",
+        "client_ip",
+        "token_prefix",
+        "event_param",
+        "duration_ms",
+    )
     list_filter = ("code", "resource")
     list_select_related = ("site__event",)
     date_hierarchy = "time"
@@ -96,7 +111,15 @@ class CustomFieldAdmin(admin.ModelAdmin):
 
 @admin.register(User)
 class UserAdmin(admin.ModelAdmin):
-    list_display = ("email", "first_name", "last_name", "status", "client_id", "site", "modified_at")
+    list_display = (
+        "email",
+        "first_name",
+        "last_name",
+        "status",
+        "client_id",
+        "site",
+        "modified_at",
+    )
     list_select_related = ("site__event",)
     list_filter = ("status",)
     search_fields = ("email", "last_name", "client_id", "user_ref")

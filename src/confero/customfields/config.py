@@ -45,7 +45,12 @@ def export_fields(site: Site) -> dict[str, Any]:
                 "recordType": f.record_type,
                 "type": f.field_type,
                 "values": [
-                    {"code": v.code, "label": v.label, "other": v.is_other, "constraint": v.constraint}
+                    {
+                        "code": v.code,
+                        "label": v.label,
+                        "other": v.is_other,
+                        "constraint": v.constraint,
+                    }
                     for v in f.values.all()
                 ],
             }
@@ -144,8 +149,14 @@ def _create(site, entry, code, specs, where, existing, report) -> None:
                 "renamed by import (a superuser can: confero customfields recode)"
             )
     try:
-        create_field(site, record_type=_text(entry, "recordType", where), code=code,
-                     display_name=display_name, field_type=_text(entry, "type", where), values=specs)
+        create_field(
+            site,
+            record_type=_text(entry, "recordType", where),
+            code=code,
+            display_name=display_name,
+            field_type=_text(entry, "type", where),
+            values=specs,
+        )
     except ValidationFailed as exc:
         raise ValidationFailed(f"{where} ({code})", exc.message) from exc
     report.changes.append(f"create field '{code}' ({entry['type']}, {len(specs)} values)")
@@ -157,12 +168,15 @@ def _update(current: CustomField, entry, specs, where, report) -> None:
         wanted = _text(entry, key, where, getattr(current, attr))
         if wanted != getattr(current, attr):
             raise ValidationFailed(
-                f"{where}.{key}", f"field '{code}' is {getattr(current, attr)}; import does not change it"
+                f"{where}.{key}",
+                f"field '{code}' is {getattr(current, attr)}; import does not change it",
             )
     display_name = _text(entry, "displayName", where, current.display_name)
     if display_name != current.display_name:
         validate_display_name(current.site, current.record_type, display_name, exclude=current)
-        report.changes.append(f"field '{code}': displayName '{current.display_name}' → '{display_name}'")
+        report.changes.append(
+            f"field '{code}': displayName '{current.display_name}' → '{display_name}'"
+        )
         current.display_name = display_name
         current.element_name = element_name_for(display_name)
         current.save(update_fields=["display_name", "element_name"])
@@ -183,8 +197,11 @@ def _update(current: CustomField, entry, specs, where, report) -> None:
 
 def _update_value(code: str, value: CustomValue, spec: ValueSpec, report: ImportReport) -> None:
     changed = []
-    for attr, wanted in (("label", spec.label or value.label), ("is_other", spec.other),
-                         ("constraint", spec.constraint)):
+    for attr, wanted in (
+        ("label", spec.label or value.label),
+        ("is_other", spec.other),
+        ("constraint", spec.constraint),
+    ):
         if getattr(value, attr) != wanted:
             changed.append(f"{attr} {getattr(value, attr)!r} → {wanted!r}")
             setattr(value, attr, wanted)
@@ -194,9 +211,13 @@ def _update_value(code: str, value: CustomValue, spec: ValueSpec, report: Import
         except ValidationFailed as exc:
             raise ValidationFailed(f"{code}.{value.code}", exc.message) from exc
         if value.constraint and value.field.record_type != RecordType.PROFILE:
-            raise ValidationFailed(f"{code}.{value.code}", "only values of profile fields carry constraints")
+            raise ValidationFailed(
+                f"{code}.{value.code}", "only values of profile fields carry constraints"
+            )
         if value.constraint and value.constraint not in Constraint.values:
-            raise ValidationFailed(f"{code}.{value.code}", "constraint: one of " + ", ".join(Constraint.values))
+            raise ValidationFailed(
+                f"{code}.{value.code}", "constraint: one of " + ", ".join(Constraint.values)
+            )
         try:
             value.validate_constraints()
         except DjangoValidationError as exc:

@@ -25,7 +25,9 @@ from confero.events.models import Site
 RESERVED_CODES: dict[str, set[str]] = defaultdict(lambda: {"apiToken", "event", "format", "since"})
 # Feed and envelope roots too: a custom element named like a root would confuse readers (and the
 # XML Schemas, which pick a schema by root name).
-RESERVED_ROOTS = frozenset({"api", "user-data", "session-data", "sessionCapacities", "speakers", "exhibitors"})
+RESERVED_ROOTS = frozenset(
+    {"api", "user-data", "session-data", "sessionCapacities", "speakers", "exhibitors"}
+)
 RESERVED_ELEMENTS: dict[str, set[str]] = defaultdict(
     lambda: {"eventGUID", "response", "status", *RESERVED_ROOTS}
 )
@@ -72,8 +74,9 @@ def validate_display_name(site: Site, record_type: str, display_name: str, *, ex
     validate_text("displayName", display_name.strip(), max_length=200)
     element = element_name_for(display_name)
     if len(element) > 200:
-        raise ValidationFailed("displayName", f"its element name <{element[:20]}…> is over 200 "
-                                              "characters")
+        raise ValidationFailed(
+            "displayName", f"its element name <{element[:20]}…> is over 200 characters"
+        )
     for kind in _record_types(record_type):
         if element in RESERVED_ELEMENTS[kind]:
             raise ValidationFailed(
@@ -84,7 +87,9 @@ def validate_display_name(site: Site, record_type: str, display_name: str, *, ex
         clash = clash.exclude(pk=exclude.pk)
     for other in clash:
         if set(_record_types(other.record_type)) & set(_record_types(record_type)):
-            raise ValidationFailed("displayName", f"<{element}> is already used by field '{other.code}'")
+            raise ValidationFailed(
+                "displayName", f"<{element}> is already used by field '{other.code}'"
+            )
     return display_name.strip()
 
 
@@ -175,7 +180,9 @@ def change_field_code(field: CustomField, new_code: str, *, actor) -> CustomFiel
 def field_usage(field: CustomField) -> dict[str, int]:
     """How many records hold a value of the field, per record type."""
     usage: dict[str, int] = {}
-    for row in Answer.objects.filter(field=field).values_list("record_type", "record_id").distinct():
+    for row in (
+        Answer.objects.filter(field=field).values_list("record_type", "record_id").distinct()
+    ):
         usage[row[0]] = usage.get(row[0], 0) + 1
     return usage
 
@@ -207,7 +214,11 @@ def set_answers(record_type: str, record_id: int, assignments: Sequence[Assignme
 
 def fields_for(sites: Sequence[Site], record_type: str) -> list[CustomField]:
     """The custom fields of these sites that apply to a record type, with their values."""
-    types = [record_type, RecordType.PROFILE] if record_type in (RecordType.USER, RecordType.SESSION) else [record_type]
+    types = (
+        [record_type, RecordType.PROFILE]
+        if record_type in (RecordType.USER, RecordType.SESSION)
+        else [record_type]
+    )
     return list(
         CustomField.objects.filter(site__in=sites, record_type__in=types)
         .prefetch_related("values")
@@ -215,14 +226,18 @@ def fields_for(sites: Sequence[Site], record_type: str) -> list[CustomField]:
     )
 
 
-def answers_by_record(record_type: str, record_ids: Sequence[int]) -> dict[int, list[tuple[int, int | None, str]]]:
+def answers_by_record(
+    record_type: str, record_ids: Sequence[int]
+) -> dict[int, list[tuple[int, int | None, str]]]:
     """(field_id, value_id, text) per record, in one query."""
     out: dict[int, list[tuple[int, int | None, str]]] = defaultdict(list)
     if not record_ids:
         return out
-    rows = Answer.objects.filter(record_type=record_type, record_id__in=record_ids).values_list(
-        "record_id", "field_id", "value_id", "text"
-    ).order_by("id")
+    rows = (
+        Answer.objects.filter(record_type=record_type, record_id__in=record_ids)
+        .values_list("record_id", "field_id", "value_id", "text")
+        .order_by("id")
+    )
     for record_id, field_id, value_id, text in rows:
         out[record_id].append((field_id, value_id, text))
     return out

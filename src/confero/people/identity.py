@@ -19,7 +19,9 @@ def _lookup(site: Site, **where: Any) -> User | None:
     return User.objects.select_related("site__event").filter(site=site, **where).first()
 
 
-def find_user(site: Site, *, user_key=None, client_id=None, user_ref=None, lock=False) -> tuple[User, str]:
+def find_user(
+    site: Site, *, user_key=None, client_id=None, user_ref=None, lock=False
+) -> tuple[User, str]:
     """The user named by the identifiers given, and which kind named it ('userKey', 'clientID',
     'userRef'). All identifiers given must name the same user (213); unknown ones → 210."""
     found: list[tuple[str, User]] = []
@@ -33,11 +35,14 @@ def find_user(site: Site, *, user_key=None, client_id=None, user_ref=None, lock=
         key = _normal_hex(value, length) if length else value
         user = _lookup(site, **{column: key}) if key else None
         if user is None:
-            raise ApiError(codes.USER_NOT_FOUND, f"no user with {kind} '{value[:100]}' on this site")
+            raise ApiError(
+                codes.USER_NOT_FOUND, f"no user with {kind} '{value[:100]}' on this site"
+            )
         found.append((kind, user))
     if not found:
-        raise ApiError(codes.PARAM_MISSING,
-                       "parameter 'userKey', 'clientID' or 'userRef' is required")
+        raise ApiError(
+            codes.PARAM_MISSING, "parameter 'userKey', 'clientID' or 'userRef' is required"
+        )
     kinds = [kind for kind, _ in found]
     if len({user.pk for _, user in found}) > 1:
         raise ApiError(codes.USER_IDS_DISAGREE, " and ".join(kinds) + " name different users")
@@ -49,13 +54,21 @@ def find_user(site: Site, *, user_key=None, client_id=None, user_ref=None, lock=
 
 def resolve_acting_user(site: Site, params: dict[str, Any]) -> User:
     """For *act* resources: userKey or clientID; userRef alone cannot act (212)."""
-    user_key, client_id, user_ref = params.get("userKey"), params.get("clientID"), params.get("userRef")
+    user_key, client_id, user_ref = (
+        params.get("userKey"),
+        params.get("clientID"),
+        params.get("userRef"),
+    )
     if not user_key and not client_id:
         if user_ref:
-            raise ApiError(codes.USERREF_CANNOT_ACT, "userRef cannot act as the user: use userKey or clientID")
+            raise ApiError(
+                codes.USERREF_CANNOT_ACT, "userRef cannot act as the user: use userKey or clientID"
+            )
         raise ApiError(codes.PARAM_MISSING, "parameter 'userKey' or 'clientID' is required")
     if user_ref:
-        raise ApiError(codes.USERREF_CANNOT_ACT, "userRef cannot act as the user: use userKey or clientID")
+        raise ApiError(
+            codes.USERREF_CANNOT_ACT, "userRef cannot act as the user: use userKey or clientID"
+        )
     user, _ = find_user(site, user_key=user_key, client_id=client_id, lock=True)
     if not user.is_active:
         raise ApiError(codes.USER_CANCELLED, "user is cancelled")

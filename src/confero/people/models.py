@@ -52,7 +52,8 @@ class User(models.Model):
     user_key = models.CharField(max_length=32, unique=True, default=new_user_key, editable=False)
     user_ref = models.CharField(max_length=16, unique=True, default=new_user_ref, editable=False)
     # clientID, the built-in custom field "External API Identifier" (shown as <externalRef>).
-    client_id = models.CharField("External API Identifier", max_length=100, null=True, blank=True)
+    # NULL, not "": unique per site only when set (a partial unique index).
+    client_id = models.CharField("External API Identifier", max_length=100, null=True, blank=True)  # noqa: DJ001
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
     email = models.CharField(max_length=254)

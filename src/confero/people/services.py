@@ -13,7 +13,9 @@ from confero.events.models import Site
 from confero.people.models import User, UserStatus
 
 
-def _check_unique(site: Site, *, email: str | None, client_id: str | None, exclude: User | None) -> None:
+def _check_unique(
+    site: Site, *, email: str | None, client_id: str | None, exclude: User | None
+) -> None:
     others = User.objects.filter(site=site)
     if exclude is not None:
         others = others.exclude(pk=exclude.pk)
@@ -31,9 +33,13 @@ def _save_unique(save, *, email: str | None, client_id: str | None) -> None:
     except IntegrityError as exc:
         text = str(exc).lower()
         if "client_id" in text:
-            raise Conflict("clientID", f"clientID '{client_id}' is already used by another user") from exc
+            raise Conflict(
+                "clientID", f"clientID '{client_id}' is already used by another user"
+            ) from exc
         if "email" in text:
-            raise Conflict("email", f"email '{email}' is already used by another active user") from exc
+            raise Conflict(
+                "email", f"email '{email}' is already used by another active user"
+            ) from exc
         raise
 
 
@@ -42,13 +48,17 @@ def add_user(site: Site, *, fields: dict[str, Any], assignments: Sequence[Assign
     public_bio."""
     email, client_id = fields.get("email"), fields.get("client_id") or None
     _check_unique(site, email=email, client_id=client_id, exclude=None)
-    user = User(site=site, created_at=Now(), modified_at=Now(), **{**fields, "client_id": client_id})
+    user = User(
+        site=site, created_at=Now(), modified_at=Now(), **{**fields, "client_id": client_id}
+    )
     _save_unique(user.save, email=email, client_id=client_id)
     set_answers(RecordType.USER, user.pk, assignments)
     return user
 
 
-def update_user(user: User, *, fields: dict[str, Any], assignments: Sequence[Assignment] = ()) -> User:
+def update_user(
+    user: User, *, fields: dict[str, Any], assignments: Sequence[Assignment] = ()
+) -> User:
     """Changes only what is given; every change moves last-modified."""
     if "client_id" in fields:
         fields = {**fields, "client_id": fields["client_id"] or None}
@@ -60,8 +70,11 @@ def update_user(user: User, *, fields: dict[str, Any], assignments: Sequence[Ass
         setattr(user, name, fields[name])
     if changed or assignments:
         user.modified_at = Now()
-        _save_unique(lambda: user.save(update_fields=[*changed, "modified_at"]),
-                     email=email, client_id=client_id)
+        _save_unique(
+            lambda: user.save(update_fields=[*changed, "modified_at"]),
+            email=email,
+            client_id=client_id,
+        )
     set_answers(RecordType.USER, user.pk, assignments)
     return user
 

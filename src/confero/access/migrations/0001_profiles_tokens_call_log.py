@@ -5,76 +5,140 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('events', '0001_accounts_events_sites'),
+        ("events", "0001_accounts_events_sites"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ApiProfile',
+            name="ApiProfile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('enabled', models.BooleanField(default=True)),
-                ('account_level_access', models.BooleanField(default=False)),
-                ('allowed_networks', models.JSONField(blank=True, default=list)),
-                ('rate_limit_per_minute', models.PositiveIntegerField(blank=True, null=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('site', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='api_profile', to='events.site')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("enabled", models.BooleanField(default=True)),
+                ("account_level_access", models.BooleanField(default=False)),
+                ("allowed_networks", models.JSONField(blank=True, default=list)),
+                ("rate_limit_per_minute", models.PositiveIntegerField(blank=True, null=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "site",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="api_profile",
+                        to="events.site",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ApiToken',
+            name="ApiToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('prefix', models.CharField(help_text='Public part, safe to log', max_length=32, unique=True)),
-                ('token_hash', models.CharField(max_length=64, unique=True)),
-                ('label', models.CharField(blank=True, max_length=100)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
-                ('expires_at', models.DateTimeField(blank=True, null=True)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('profile', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='tokens', to='access.apiprofile')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "prefix",
+                    models.CharField(
+                        help_text="Public part, safe to log", max_length=32, unique=True
+                    ),
+                ),
+                ("token_hash", models.CharField(max_length=64, unique=True)),
+                ("label", models.CharField(blank=True, max_length=100)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
+                ("expires_at", models.DateTimeField(blank=True, null=True)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "profile",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="tokens",
+                        to="access.apiprofile",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='RateCounter',
+            name="RateCounter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scope', models.CharField(help_text='What is counted, e.g. token:PREFIX', max_length=80)),
-                ('window_start', models.BigIntegerField(help_text='Start of the window, epoch seconds')),
-                ('count', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "scope",
+                    models.CharField(help_text="What is counted, e.g. token:PREFIX", max_length=80),
+                ),
+                (
+                    "window_start",
+                    models.BigIntegerField(help_text="Start of the window, epoch seconds"),
+                ),
+                ("count", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('scope', 'window_start'), name='ratecounter_scope_window')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("scope", "window_start"), name="ratecounter_scope_window"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ApiCall',
+            name="ApiCall",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('time', models.DateTimeField(db_index=True)),
-                ('token_prefix', models.CharField(blank=True, max_length=32)),
-                ('method', models.CharField(max_length=10)),
-                ('path', models.CharField(max_length=200)),
-                ('resource', models.CharField(blank=True, max_length=60)),
-                ('event_param', models.CharField(blank=True, max_length=60)),
-                ('client_ip', models.CharField(max_length=45)),
-                ('code', models.PositiveSmallIntegerField()),
-                ('http_status', models.PositiveSmallIntegerField()),
-                ('duration_ms', models.FloatField()),
-                ('incident', models.CharField(blank=True, max_length=32)),
-                ('site', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='events.site')),
-                ('profile', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='access.apiprofile')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("time", models.DateTimeField(db_index=True)),
+                ("token_prefix", models.CharField(blank=True, max_length=32)),
+                ("method", models.CharField(max_length=10)),
+                ("path", models.CharField(max_length=200)),
+                ("resource", models.CharField(blank=True, max_length=60)),
+                ("event_param", models.CharField(blank=True, max_length=60)),
+                ("client_ip", models.CharField(max_length=45)),
+                ("code", models.PositiveSmallIntegerField()),
+                ("http_status", models.PositiveSmallIntegerField()),
+                ("duration_ms", models.FloatField()),
+                ("incident", models.CharField(blank=True, max_length=32)),
+                (
+                    "site",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="events.site",
+                    ),
+                ),
+                (
+                    "profile",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="access.apiprofile",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-time', '-id'],
-                'indexes': [models.Index(fields=['site', '-time'], name='apicall_site_time')],
+                "ordering": ["-time", "-id"],
+                "indexes": [models.Index(fields=["site", "-time"], name="apicall_site_time")],
             },
         ),
     ]

@@ -7,8 +7,9 @@ from confero.customfields.models import CustomField
 from confero.events.models import Site
 
 
-@resource("customFields", summary="Every custom field of the site, with its values.",
-          accepts_all=True)
+@resource(
+    "customFields", summary="Every custom field of the site, with its values.", accepts_all=True
+)
 def custom_fields(call: Call) -> Document:
     """Includes the built-in user field "External API Identifier" (code `clientID`, element
     `externalRef`), which holds clientID. A value's `id` is its custom value ID (rule 4)."""
@@ -26,35 +27,47 @@ def custom_fields(call: Call) -> Document:
 
 
 def _builtin_client_id(site: Site) -> Node:
-    return Node("customField", many=True, children=[
-        E("eventGUID", site.event.guid_text),
-        E("code", "clientID"),
-        E("displayName", "External API Identifier"),
-        E("elementName", "externalRef"),
-        E("recordType", "user"),
-        E("type", "text"),
-        E("builtIn", True),
-    ])
+    return Node(
+        "customField",
+        many=True,
+        children=[
+            E("eventGUID", site.event.guid_text),
+            E("code", "clientID"),
+            E("displayName", "External API Identifier"),
+            E("elementName", "externalRef"),
+            E("recordType", "user"),
+            E("type", "text"),
+            E("builtIn", True),
+        ],
+    )
 
 
 def _field_node(field: CustomField) -> Node:
     values = [
-        Node("value", many=True, children=[
-            E("id", value.pk),
-            E("code", value.code),
-            E("label", value.label),
-            E("other", value.is_other),
-            E("constraint", value.constraint),
-        ])
+        Node(
+            "value",
+            many=True,
+            children=[
+                E("id", value.pk),
+                E("code", value.code),
+                E("label", value.label),
+                E("other", value.is_other),
+                E("constraint", value.constraint),
+            ],
+        )
         for value in field.values.all()
     ]
-    return Node("customField", many=True, children=[
-        E("eventGUID", field.site.event.guid_text),
-        E("code", field.code),
-        E("displayName", field.display_name),
-        E("elementName", field.element_name),
-        E("recordType", field.record_type),
-        E("type", field.field_type),
-        E("builtIn", False),
-        *values,
-    ])
+    return Node(
+        "customField",
+        many=True,
+        children=[
+            E("eventGUID", field.site.event.guid_text),
+            E("code", field.code),
+            E("displayName", field.display_name),
+            E("elementName", field.element_name),
+            E("recordType", field.record_type),
+            E("type", field.field_type),
+            E("builtIn", False),
+            *values,
+        ],
+    )

@@ -6,7 +6,8 @@ from confero.api import codes
 from confero.api.codes import ApiError
 from confero.api.customvalues import assignment_nodes, parse_custom_params
 from confero.api.feeds import changed_since, epoch_millis, watermark
-from confero.api.params import Param, boolean, email, epoch_millis as since_param, text
+from confero.api.params import Param, boolean, email, text
+from confero.api.params import epoch_millis as since_param
 from confero.api.pipeline import Call
 from confero.api.registry import resource
 from confero.api.render import Document, E, Feed
@@ -19,9 +20,20 @@ from confero.people.identity import find_user
 from confero.people.models import CONTACT_FIELDS, User
 
 # Feed element → model column, in the order of userData.do (contract §8.2).
-_LIMITS = {"middleInitial": 10, "zip": 20, "stateID": 40, "countryID": 40, "phoneNumber": 40,
-           "phone2Number": 40, "faxNumber": 40, "firstName": 100, "lastName": 100, "city": 100,
-           "foreignState": 100, "preferredName": 100}
+_LIMITS = {
+    "middleInitial": 10,
+    "zip": 20,
+    "stateID": 40,
+    "countryID": 40,
+    "phoneNumber": 40,
+    "phone2Number": 40,
+    "faxNumber": 40,
+    "firstName": 100,
+    "lastName": 100,
+    "city": 100,
+    "foreignState": 100,
+    "preferredName": 100,
+}
 
 
 def _email_or_empty(value: str) -> str:
@@ -34,8 +46,11 @@ _email_or_empty.rule = email.rule
 _email_or_empty.is_text = True
 
 _CONTACT_PARAMS = tuple(
-    Param(name, _email_or_empty if name in ("email", "email2") else text(_LIMITS.get(name, 200)),
-          doc="contact field")
+    Param(
+        name,
+        _email_or_empty if name in ("email", "email2") else text(_LIMITS.get(name, 200)),
+        doc="contact field",
+    )
     for name in CONTACT_FIELDS
 )
 _OTHER_PARAMS = (
@@ -44,8 +59,13 @@ _OTHER_PARAMS = (
     Param("paid", boolean, doc="set by the registration system"),
     Param("badgeID", text(100), doc="badge number"),
 )
-_PARAM_COLUMNS = {**CONTACT_FIELDS, "publicBio": "public_bio", "registered": "registered",
-                  "paid": "paid", "badgeID": "badge_id"}
+_PARAM_COLUMNS = {
+    **CONTACT_FIELDS,
+    "publicBio": "public_bio",
+    "registered": "registered",
+    "paid": "paid",
+    "badgeID": "badge_id",
+}
 _REQUIRED = ("firstName", "lastName", "email")
 
 ADD_PARAMS = (
@@ -62,9 +82,24 @@ UPDATE_PARAMS = (
 reserve(
     RecordType.USER,
     codes=("newClientID", "since"),
-    elements=("user", "userKey", "userRef", *CONTACT_FIELDS, "externalRef", "publicBio", "registered",
-              "paid", "status", "create-date", "last-modified-date", "badgeID", "schedule",
-              "publicViewPrivateSchedule", "privateViewPrivateSchedule", "cannotViewOrSchedule"),
+    elements=(
+        "user",
+        "userKey",
+        "userRef",
+        *CONTACT_FIELDS,
+        "externalRef",
+        "publicBio",
+        "registered",
+        "paid",
+        "status",
+        "create-date",
+        "last-modified-date",
+        "badgeID",
+        "schedule",
+        "publicViewPrivateSchedule",
+        "privateViewPrivateSchedule",
+        "cannotViewOrSchedule",
+    ),
 )
 
 
@@ -85,8 +120,13 @@ def _conflict(exc: Conflict) -> ApiError:
     return ApiError(code, exc.message)
 
 
-@resource("addUser", summary="Creates a user.", params=ADD_PARAMS, writes=True,
-          custom_fields=RecordType.USER)
+@resource(
+    "addUser",
+    summary="Creates a user.",
+    params=ADD_PARAMS,
+    writes=True,
+    custom_fields=RecordType.USER,
+)
 def add_user(call: Call) -> Document:
     """Email is unique among the site's active users (214); clientID among its users (211).
     Returns userKey, userRef, clientID and a `customValue` element per value set."""
@@ -98,16 +138,24 @@ def add_user(call: Call) -> Document:
         user = services.add_user(call.target, fields=fields, assignments=assignments)
     except Conflict as exc:
         raise _conflict(exc) from exc
-    return Document(children=[
-        E("userKey", user.user_key),
-        E("userRef", user.user_ref),
-        E("clientID", user.client_id),
-        *assignment_nodes(assignments),
-    ])
+    return Document(
+        children=[
+            E("userKey", user.user_key),
+            E("userRef", user.user_ref),
+            E("clientID", user.client_id),
+            *assignment_nodes(assignments),
+        ]
+    )
 
 
-@resource("updateUser", summary="Changes a user's contact data and custom fields.",
-          params=UPDATE_PARAMS, writes=True, acts_as_user=True, custom_fields=RecordType.USER)
+@resource(
+    "updateUser",
+    summary="Changes a user's contact data and custom fields.",
+    params=UPDATE_PARAMS,
+    writes=True,
+    acts_as_user=True,
+    custom_fields=RecordType.USER,
+)
 def update_user(call: Call) -> Document:
     """Only what is sent changes; an empty value clears a field (not firstName, lastName, email)."""
     fields = _fields_from_params(call.params)
@@ -118,36 +166,54 @@ def update_user(call: Call) -> Document:
         user = services.update_user(call.acting_user, fields=fields, assignments=assignments)
     except Conflict as exc:
         raise _conflict(exc) from exc
-    return Document(children=[
-        E("userRef", user.user_ref),
-        E("clientID", user.client_id),
-        *assignment_nodes(assignments),
-    ])
+    return Document(
+        children=[
+            E("userRef", user.user_ref),
+            E("clientID", user.client_id),
+            *assignment_nodes(assignments),
+        ]
+    )
 
 
-@resource("cancelUser", summary="Cancels a user; the record and its history stay.",
-          writes=True, acts_as_user=True)
+@resource(
+    "cancelUser",
+    summary="Cancels a user; the record and its history stay.",
+    writes=True,
+    acts_as_user=True,
+)
 def cancel_user(call: Call) -> Document:
     user = services.cancel_user(call.acting_user)
     return Document(children=[E("userRef", user.user_ref), E("status", user.status)])
 
 
-@resource("getUser", summary="One user, as in userData.do.", params=(
-    Param("userKey", text(32), doc="acts: the answer includes userKey"),
-    Param("clientID", text(100), doc="acts: the answer includes userKey"),
-    Param("userRef", text(16), doc="refers: the answer has no userKey"),
-))
+@resource(
+    "getUser",
+    summary="One user, as in userData.do.",
+    params=(
+        Param("userKey", text(32), doc="acts: the answer includes userKey"),
+        Param("clientID", text(100), doc="acts: the answer includes userKey"),
+        Param("userRef", text(16), doc="refers: the answer has no userKey"),
+    ),
+)
 def get_user(call: Call) -> Document:
     """By userKey, clientID or userRef (all given must name the same user). userKey is in the
     answer only when the caller named the user by userKey or clientID."""
-    user, kind = find_user(call.target, user_key=call.params["userKey"],
-                           client_id=call.params["clientID"], user_ref=call.params["userRef"])
+    user, kind = find_user(
+        call.target,
+        user_key=call.params["userKey"],
+        client_id=call.params["clientID"],
+        user_ref=call.params["userRef"],
+    )
     return Document(children=[one_user(user, with_user_key=kind in ("userKey", "clientID"))])
 
 
-@resource("userData", summary="Feed of the users of a site (or of every event with event=all).",
-          params=(Param("since", since_param, doc="only users created or changed at or after it"),),
-          accepts_all=True, is_feed=True)
+@resource(
+    "userData",
+    summary="Feed of the users of a site (or of every event with event=all).",
+    params=(Param("since", since_param, doc="only users created or changed at or after it"),),
+    accepts_all=True,
+    is_feed=True,
+)
 def user_data(call: Call) -> Feed:
     """Cancelled users included (`<status>cancelled</status>`). Store the root's `time` and send
     it back as `since`: no change is ever missed. Never contains userKey."""
@@ -155,5 +221,9 @@ def user_data(call: Call) -> Feed:
     queryset = User.objects.filter(site__in=call.sites)
     if call.params["since"] is not None:
         queryset = changed_since(queryset, call.params["since"])
-    return Feed(root="user-data", record_tag="user", attrs={"time": epoch_millis(moment)},
-                records=user_records(queryset, call.sites))
+    return Feed(
+        root="user-data",
+        record_tag="user",
+        attrs={"time": epoch_millis(moment)},
+        records=user_records(queryset, call.sites),
+    )

@@ -5,74 +5,172 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('events', '0001_accounts_events_sites'),
+        ("events", "0001_accounts_events_sites"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CustomField',
+            name="CustomField",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('record_type', models.CharField(choices=[('user', 'User'), ('session', 'Session'), ('exhibitor', 'Exhibitor'), ('profile', 'Profile (users and sessions)')], max_length=10)),
-                ('code', models.CharField(help_text='The API parameter name', max_length=60)),
-                ('display_name', models.CharField(max_length=200)),
-                ('element_name', models.CharField(editable=False, max_length=200)),
-                ('field_type', models.CharField(choices=[('text', 'Text'), ('choice', 'Choice'), ('multichoice', 'Multiple choice')], max_length=12)),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='custom_fields', to='events.site')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "record_type",
+                    models.CharField(
+                        choices=[
+                            ("user", "User"),
+                            ("session", "Session"),
+                            ("exhibitor", "Exhibitor"),
+                            ("profile", "Profile (users and sessions)"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("code", models.CharField(help_text="The API parameter name", max_length=60)),
+                ("display_name", models.CharField(max_length=200)),
+                ("element_name", models.CharField(editable=False, max_length=200)),
+                (
+                    "field_type",
+                    models.CharField(
+                        choices=[
+                            ("text", "Text"),
+                            ("choice", "Choice"),
+                            ("multichoice", "Multiple choice"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("position", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="custom_fields",
+                        to="events.site",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'id'],
+                "ordering": ["position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='CustomValue',
+            name="CustomValue",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=100)),
-                ('label', models.CharField(max_length=200)),
-                ('is_other', models.BooleanField(default=False, help_text='The "Other: please specify" option')),
-                ('constraint', models.CharField(blank=True, choices=[('publicViewPrivateSchedule', 'Public view, private schedule'), ('privateViewPrivateSchedule', 'Private view, private schedule'), ('cannotViewOrSchedule', 'Cannot view or schedule')], max_length=30)),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('field', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='values', to='customfields.customfield')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=100)),
+                ("label", models.CharField(max_length=200)),
+                (
+                    "is_other",
+                    models.BooleanField(
+                        default=False, help_text='The "Other: please specify" option'
+                    ),
+                ),
+                (
+                    "constraint",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("publicViewPrivateSchedule", "Public view, private schedule"),
+                            ("privateViewPrivateSchedule", "Private view, private schedule"),
+                            ("cannotViewOrSchedule", "Cannot view or schedule"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("position", models.PositiveIntegerField(default=0)),
+                (
+                    "field",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="values",
+                        to="customfields.customfield",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'id'],
+                "ordering": ["position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Answer',
+            name="Answer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('record_type', models.CharField(choices=[('user', 'User'), ('session', 'Session'), ('exhibitor', 'Exhibitor')], max_length=10)),
-                ('record_id', models.BigIntegerField()),
-                ('text', models.TextField(blank=True)),
-                ('field', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='answers', to='customfields.customfield')),
-                ('value', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='customfields.customvalue')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "record_type",
+                    models.CharField(
+                        choices=[
+                            ("user", "User"),
+                            ("session", "Session"),
+                            ("exhibitor", "Exhibitor"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("record_id", models.BigIntegerField()),
+                ("text", models.TextField(blank=True)),
+                (
+                    "field",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="answers",
+                        to="customfields.customfield",
+                    ),
+                ),
+                (
+                    "value",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="customfields.customvalue",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='customfield',
-            constraint=models.UniqueConstraint(fields=('site', 'code'), name='customfield_code_per_site'),
+            model_name="customfield",
+            constraint=models.UniqueConstraint(
+                fields=("site", "code"), name="customfield_code_per_site"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='customvalue',
-            constraint=models.UniqueConstraint(fields=('field', 'code'), name='customvalue_code_per_field'),
+            model_name="customvalue",
+            constraint=models.UniqueConstraint(
+                fields=("field", "code"), name="customvalue_code_per_field"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='customvalue',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_other', True)), fields=('field',), name='one_other_per_field'),
+            model_name="customvalue",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_other", True)),
+                fields=("field",),
+                name="one_other_per_field",
+            ),
         ),
         migrations.AddIndex(
-            model_name='answer',
-            index=models.Index(fields=['record_type', 'record_id'], name='answer_record'),
+            model_name="answer",
+            index=models.Index(fields=["record_type", "record_id"], name="answer_record"),
         ),
     ]
