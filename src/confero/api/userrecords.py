@@ -13,6 +13,8 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from django.db import connection
+from django.db.models import CharField
+from django.db.models.functions import Cast
 from lxml import etree
 
 from confero.api.feeds import CHUNK
@@ -33,8 +35,8 @@ COLUMNS = (
     "registered",
     "paid",
     "status",
-    "created_at",
-    "modified_at",
+    "created_text",  # created_at and modified_at as UTC text, see _user_rows
+    "modified_text",
     "badge_id",
 )
 _I = {name: index for index, name in enumerate(COLUMNS)}
@@ -47,8 +49,8 @@ _FIXED = (
     ("registered", _I["registered"], "bool"),
     ("paid", _I["paid"], "bool"),
     ("status", _I["status"], "text"),
-    ("create-date", _I["created_at"], "time"),
-    ("last-modified-date", _I["modified_at"], "time"),
+    ("create-date", _I["created_text"], "time"),
+    ("last-modified-date", _I["modified_text"], "time"),
     ("badgeID", _I["badge_id"], "text"),
 )
 # (position among the template's children, row index), per kind of value.
@@ -61,6 +63,7 @@ _BOOL_SLOTS = tuple(
 _TIME_SLOTS = tuple(
     (pos + 1, index) for pos, (_, index, kind) in enumerate(_FIXED) if kind == "time"
 )
+_BADGE_POSITION = len(_FIXED)  # <badgeID>, the last fixed element (after <eventGUID>)
 _TEMPLATE = etree.Element("user")
 etree.SubElement(_TEMPLATE, "eventGUID")
 for _name, _, _ in _FIXED:
@@ -79,7 +82,7 @@ def _timestamp(value: Any) -> str | None:
     return value.isoformat(timespec="seconds")[:19] + "Z"
 
 
-Answers = list[tuple[int, int | None, str]]  # (field_id, value_id, text)
+Answers = list[tuple[int, int, int | None, str]]  # (user id, field_id, value_id, text)
 
 
 class UserRecord:
@@ -115,6 +118,17 @@ class UserRenderer:
         self.values = {
             v.pk: (v.code, v.constraint, v.is_other) for f in fields for v in f.values.all()
         }
+        # Per site, a template with one (empty) element per custom field and <schedule>; a
+        # record copies it and fills texts in, adding elements only for extra multichoice values.
+        self.templates: dict[int, tuple[etree._Element, dict[int, tuple[int, str]]]] = {}
+        for site in sites:
+            template = copy.deepcopy(_TEMPLATE)
+            positions = {}
+            for field_id, name, _ in self.site_fields.get(site.pk, ()):
+                positions[field_id] = (len(template), name)
+                etree.SubElement(template, name)
+            etree.SubElement(template, "schedule")
+            self.templates[site.pk] = (template, positions)
 
     def _custom(
         self, site_id: int, answers: Answers
@@ -124,7 +138,7 @@ class UserRenderer:
         (absent values are empty elements, contract §6); text None marks it."""
         values = self.values
         by_field: dict[int, list[tuple[int | None, str]]] = {}
-        for field_id, value_id, text in answers:
+        for _, field_id, value_id, text in answers:
             by_field.setdefault(field_id, []).append((value_id, text))
             if value_id is not None and values[value_id][1]:
                 yield values[value_id][1], value_id, None, True
@@ -142,7 +156,8 @@ class UserRenderer:
 
     def xml(self, record: UserRecord) -> etree._Element:
         row = record.row
-        element = copy.deepcopy(_TEMPLATE)
+        template, positions = self.templates[row[1]]
+        element = copy.deepcopy(template)
         children = element.getchildren()
         children[0].text = self.guids[row[1]]
         for position, index in _TEXT_SLOTS:  # template children start empty
@@ -152,14 +167,38 @@ class UserRenderer:
             children[position].text = "true" if row[index] else "false"
         for position, index in _TIME_SLOTS:
             children[position].text = _timestamp(row[index])
+        values = self.values
+        last: dict[int, etree._Element] = {}  # the field's element written last
+        constraints = []
+        for _, field_id, value_id, text in record.answers:
+            slot = positions.get(field_id)
+            if slot is None:
+                continue
+            previous = last.get(field_id)
+            if previous is None:
+                target = children[slot[0]]
+            else:  # a further multichoice value: one more element right after the previous one
+                target = etree.Element(slot[1])
+                previous.addnext(target)
+            last[field_id] = target
+            if value_id is None:
+                target.text = text or None
+                continue
+            code, constraint, is_other = values[value_id]
+            target.text = code
+            if is_other and text:
+                target.set("other", text)
+            if constraint:
+                constraints.append((constraint, value_id))
+        anchor = children[_BADGE_POSITION]
+        for constraint, value_id in reversed(constraints):  # right after <badgeID>, in order
+            held = etree.Element(constraint)
+            held.text = str(value_id)
+            anchor.addnext(held)
         if record.user_key:
             key = etree.Element("userKey")
             key.text = record.user_key
             element.insert(1, key)
-        sub = etree.SubElement
-        for name, text, attrs, _ in self._custom(row[1], record.answers):
-            sub(element, name, attrs).text = None if text is None else str(text)
-        sub(element, "schedule")
         return element
 
     def json(self, record: UserRecord) -> dict[str, Any]:
@@ -194,31 +233,44 @@ def _raw_rows(queryset) -> list[tuple]:
         return cursor.fetchall()
 
 
-def answers_by_user(user_ids: Sequence[int]) -> dict[int, Answers]:
-    out: dict[int, Answers] = defaultdict(list)
-    if user_ids:
-        queryset = Answer.objects.filter(record_type=RecordType.USER, record_id__in=user_ids)
-        rows = _raw_rows(
-            queryset.order_by("id").values_list("record_id", "field_id", "value_id", "text")
+def _user_rows(queryset):
+    """Timestamps come as UTC text ('YYYY-MM-DD HH:MM:SS…', both databases: Django sets the
+    session time zone to UTC), which skips parsing them into datetimes only to format them."""
+    return queryset.annotate(
+        created_text=Cast("created_at", CharField()), modified_text=Cast("modified_at", CharField())
+    ).values_list(*COLUMNS)
+
+
+def _answer_rows(user_ids: Sequence[int]) -> list[tuple]:
+    """(user id, field_id, value_id, text) of these users, grouped by user, in the order set."""
+    if not user_ids:
+        return []
+    queryset = Answer.objects.filter(record_type=RecordType.USER, record_id__in=user_ids)
+    return _raw_rows(
+        queryset.order_by("record_id", "id").values_list(
+            "record_id", "field_id", "value_id", "text"
         )
-        for record_id, field_id, value_id, text in rows:
-            out[record_id].append((field_id, value_id, text))
-    return out
+    )
 
 
 def user_records(queryset, sites: Sequence[Site]) -> Iterator[UserRecord]:
     """Keyset pagination by primary key, CHUNK users and their custom values per step: two
-    queries a chunk, memory flat whatever the number of users (see confero.api.feeds)."""
+    queries a chunk, memory flat whatever the number of users (see confero.api.feeds). Users
+    and their values come sorted by user, so each user's values are the next run of rows."""
     renderer = UserRenderer(sites)
-    queryset = queryset.values_list(*COLUMNS).order_by("pk")
+    queryset = _user_rows(queryset).order_by("pk")
     last = 0
     while True:
         rows = _raw_rows(queryset.filter(pk__gt=last)[:CHUNK])
         if not rows:
             return
-        answers = answers_by_user([row[0] for row in rows])
+        answers = _answer_rows([row[0] for row in rows])
+        end, total = 0, len(answers)
         for row in rows:
-            yield UserRecord(renderer, row, answers.get(row[0], []))
+            start = end
+            while end < total and answers[end][0] == row[0]:
+                end += 1
+            yield UserRecord(renderer, row, answers[start:end])
         if len(rows) < CHUNK:
             return
         last = rows[-1][0]
@@ -226,10 +278,10 @@ def user_records(queryset, sites: Sequence[Site]) -> Iterator[UserRecord]:
 
 def one_user(user: User, *, with_user_key: bool) -> UserRecord:
     site = user.site
-    row = _raw_rows(User.objects.filter(pk=user.pk).values_list(*COLUMNS))[0]
+    row = _raw_rows(_user_rows(User.objects.filter(pk=user.pk)))[0]
     return UserRecord(
         UserRenderer([site]),
         row,
-        answers_by_user([user.pk]).get(user.pk, []),
+        _answer_rows([user.pk]),
         user_key=user.user_key if with_user_key else None,
     )
