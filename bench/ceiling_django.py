@@ -1,0 +1,41 @@
+"""The second ceiling: Django with Confero's settings and middleware, but no pipeline.
+
+Used as DJANGO_SETTINGS_MODULE (with bench/ on PYTHONPATH) under the very same
+`confero.wsgi:application`. It keeps every setting and middleware of `confero.settings`; only the
+URL configuration changes: `/CODE/api/NAME.do` goes to a view that reads the POST body and returns
+the fixed event.do bytes (BENCH_CEILING_BODY). No database query is made (the session and auth
+middleware are lazy and the view touches neither). The gap between this ceiling and the bare WSGI
+one is Django's request/response cost; the gap between this one and event.do is the pipeline's.
+The BENCH_* switches of tuned_settings.py apply (BENCH_MIDDLEWARE=api: only the middleware an API
+call needs).
+"""
+
+import os
+from pathlib import Path
+
+from django.http import HttpResponse
+from django.urls import re_path
+from django.views.decorators.csrf import csrf_exempt
+
+from tuned_settings import *  # noqa: F403 - every setting, plus the BENCH_* switches
+
+ROOT_URLCONF = __name__
+
+
+_BODY = Path(os.environ["BENCH_CEILING_BODY"]).read_bytes()
+
+
+@csrf_exempt
+def fixed_event_do(request, code: str, name: str):
+    request.body  # noqa: B018 - read the body as the pipeline does
+    response = HttpResponse(_BODY, content_type="application/xml; charset=utf-8")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+urlpatterns = [
+    re_path(
+        r"^(?P<code>[A-Za-z0-9_.-]{1,60})/api/(?P<name>[A-Za-z][A-Za-z0-9_]{0,59})\.do$",
+        fixed_event_do,
+    ),
+]
