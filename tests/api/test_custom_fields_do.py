@@ -243,8 +243,9 @@ def test_custom_fields_does_not_take_other_parameters(live, fields):
 
 # --- Query counts: no N+1 --------------------------------------------------------------------
 
-# Site, failed-auth counter, token, token counter, fields, their values, the call log.
-CUSTOM_FIELDS_QUERIES = 7
+# The gate (site, profile, failed-auth counter, token), token counter, fields, their values,
+# the call log.
+CUSTOM_FIELDS_QUERIES = 5
 
 
 @pytest.mark.parametrize("count", [1, 3])

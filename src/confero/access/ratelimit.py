@@ -53,6 +53,17 @@ def peek(key: str, *, limit: int, window_seconds: int, now: float | None = None)
     return Verdict(count < limit, count, _retry_after(window, window_seconds, now))
 
 
+def window_start(window_seconds: int, now: float | None = None) -> int:
+    """The start of the current window (epoch seconds)."""
+    return _window(window_seconds, time.time() if now is None else now)
+
+
+def retry_after(window_seconds: int, now: float | None = None) -> int:
+    """Seconds until the current window ends (for Retry-After)."""
+    now = time.time() if now is None else now
+    return _retry_after(_window(window_seconds, now), window_seconds, now)
+
+
 def prune(*, window_seconds: int, now: float | None = None) -> int:
     now = time.time() if now is None else now
     deleted, _ = RateCounter.objects.filter(window_start__lt=_window(window_seconds, now)).delete()

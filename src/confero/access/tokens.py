@@ -85,10 +85,15 @@ def revoke_token(prefix: str) -> ApiToken:
     return token
 
 
+def looks_like_token(plain: str) -> bool:
+    """Worth a lookup: the kind prefix and a sane length (anything else cannot be a token)."""
+    return plain.startswith(("cfo_test_", "cfo_live_")) and len(plain) <= 200
+
+
 def find_usable_token(plain: str) -> ApiToken | None:
     """The token with its profile, site, event and account, if it is neither revoked nor expired.
     Which site it may be used on is the caller's check."""
-    if not plain.startswith(("cfo_test_", "cfo_live_")) or len(plain) > 200:
+    if not looks_like_token(plain):
         return None
     token = (
         ApiToken.objects.select_related("profile__site__event__account")
