@@ -15,8 +15,16 @@ def _normal_hex(value: str, length: int) -> str | None:
     return upper if len(upper) == length and set(upper) <= HEX else None
 
 
-def _lookup(site: Site, **where: Any) -> User | None:
-    return User.objects.select_related("site__event").filter(site=site, **where).first()
+def _lookup(site: Site, *, lock: bool, **where: Any) -> User | None:
+    """One query; with `lock`, the row stays locked to the end of the call's transaction
+    (no-op on SQLite, where a writing call holds the database's write lock anyway)."""
+    users = User.objects.filter(site=site, **where)
+    if lock:
+        users = users.select_for_update()
+    user = users.first()
+    if user is not None:
+        user.site = site  # the caller's site, event included: no join, no second query
+    return user
 
 
 def find_user(
@@ -33,7 +41,7 @@ def find_user(
         if not value:
             continue
         key = _normal_hex(value, length) if length else value
-        user = _lookup(site, **{column: key}) if key else None
+        user = _lookup(site, lock=lock, **{column: key}) if key else None
         if user is None:
             raise ApiError(
                 codes.USER_NOT_FOUND, f"no user with {kind} '{value[:100]}' on this site"
@@ -47,8 +55,6 @@ def find_user(
     if len({user.pk for _, user in found}) > 1:
         raise ApiError(codes.USER_IDS_DISAGREE, " and ".join(kinds) + " name different users")
     kind, user = found[0]
-    if lock:
-        user = User.objects.select_for_update().select_related("site__event").get(pk=user.pk)
     return user, kind
 
 
