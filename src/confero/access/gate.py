@@ -24,7 +24,7 @@ _TOKEN = ("id", "profile_id", "prefix", "label", "last_used_at", "expires_at", "
 
 # Table and column names come from the models, values are parameters.
 _SQL = (
-    "SELECT s.id, s.environment, "  # noqa: S608
+    "SELECT s.id, s.environment, s.fields_version, "  # noqa: S608
     + ", ".join(f"e.{c}" for c in _EVENT)
     + ", "
     + ", ".join(f"p.{c}" for c in _PROFILE)
@@ -64,11 +64,13 @@ def load_gate(
     if row is None:
         return None
     values = iter(row)
-    site_id, site_environment = next(values), next(values)
+    site_id, site_environment, fields_version = next(values), next(values), next(values)
     event = Event(**{c: next(values) for c in _EVENT})
     if not isinstance(event.guid, uuid.UUID):
         event.guid = uuid.UUID(str(event.guid))
-    site = Site(id=site_id, event=event, environment=site_environment)
+    site = Site(
+        id=site_id, event=event, environment=site_environment, fields_version=fields_version
+    )
     profile = ApiProfile(site=site, **{c: next(values) for c in _PROFILE})
     if isinstance(profile.allowed_networks, str):
         profile.allowed_networks = json.loads(profile.allowed_networks)

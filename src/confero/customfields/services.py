@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from confero.customfields.cache import bump_fields_version, fields_of_sites
 from confero.customfields.models import (
     CODE_RE,
     Answer,
@@ -173,6 +174,7 @@ def change_field_code(field: CustomField, new_code: str, *, actor) -> CustomFiel
     if CustomField.objects.filter(site=field.site, code=new_code).exclude(pk=field.pk).exists():
         raise ValidationFailed("code", f"a field with code '{new_code}' exists already")
     CustomField.objects.filter(pk=field.pk).update(code=new_code)
+    bump_fields_version(field.site_id)  # .update() sends no signal
     field.code = new_code
     return field
 
@@ -213,17 +215,15 @@ def set_answers(record_type: str, record_id: int, assignments: Sequence[Assignme
 
 
 def fields_for(sites: Sequence[Site], record_type: str) -> list[CustomField]:
-    """The custom fields of these sites that apply to a record type, with their values."""
+    """The custom fields of these sites that apply to a record type, with their values (from the
+    process's cache while the sites' fields_version has not moved)."""
     types = (
-        [record_type, RecordType.PROFILE]
+        {record_type, RecordType.PROFILE}
         if record_type in (RecordType.USER, RecordType.SESSION)
-        else [record_type]
+        else {record_type}
     )
-    return list(
-        CustomField.objects.filter(site__in=sites, record_type__in=types)
-        .prefetch_related("values")
-        .order_by("site_id", "position", "id")
-    )
+    by_site = fields_of_sites(sites)
+    return [f for pk in sorted(by_site) for f in by_site[pk] if f.record_type in types]
 
 
 def answers_by_record(

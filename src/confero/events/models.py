@@ -1,5 +1,6 @@
 """Accounts own events; every event has two sites (UAT and Production) whose data never mix."""
 
+import secrets
 import uuid
 
 from django.conf import settings
@@ -59,11 +60,18 @@ class Event(models.Model):
         return str(self.guid).upper()
 
 
+def new_fields_version() -> int:
+    return secrets.randbits(62)
+
+
 class Site(models.Model):
     """One event in one environment: the scope of every record and every API profile."""
 
     event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="sites")
     environment = models.CharField(max_length=12, choices=Environment.choices)
+    # Moves on every change of the site's custom fields or their values: server processes keep
+    # the definitions in memory and reload them when it moves (confero.customfields.cache).
+    fields_version = models.BigIntegerField(default=new_fields_version, editable=False)
 
     class Meta:
         constraints = [
