@@ -238,7 +238,17 @@ def tree_cpu_seconds(root: int) -> float:
 # --- wrk -----------------------------------------------------------------------------------
 
 
-def wrk(url: str, body: str, *, threads: int, connections: int, seconds: int) -> tuple[dict, str]:
+def wrk(
+    url: str,
+    body: str,
+    *,
+    threads: int,
+    connections: int,
+    seconds: int,
+    script: Path = LUA,
+    extra_env: dict | None = None,
+) -> tuple[dict, str]:
+    """`script` must print post.lua's BENCH_JSON line; `extra_env` reaches it with BENCH_BODY."""
     argv = [
         "wrk",
         f"-t{threads}",
@@ -248,10 +258,10 @@ def wrk(url: str, body: str, *, threads: int, connections: int, seconds: int) ->
         "--timeout",
         "5s",
         "-s",
-        str(LUA),
+        str(script),
         url,
     ]
-    env = {**os.environ, "BENCH_BODY": body}
+    env = {**os.environ, **(extra_env or {}), "BENCH_BODY": body}
     done = subprocess.run(
         argv, env=env, capture_output=True, text=True, timeout=seconds + 60, check=False
     )
@@ -263,17 +273,34 @@ def wrk(url: str, body: str, *, threads: int, connections: int, seconds: int) ->
     return json.loads(line.removeprefix("BENCH_JSON ")), done.stdout
 
 
-def measure(run_: Run, url: str, body: str, args, processes: dict[str, int]) -> None:
+def measure(
+    run_: Run,
+    url: str,
+    body: str,
+    args,
+    processes: dict[str, int],
+    *,
+    script: Path = LUA,
+    extra_env: dict | None = None,
+    after_warmup=None,
+) -> None:
     """Waits for a quiet machine, warms up, then the measured wrk run; fills `run_` and checks
-    every answer. The CPU that other processes used during the run is recorded too."""
+    every answer. The CPU that other processes used during the run is recorded too.
+    `after_warmup()`, if given, runs between the warm-up and the measured run."""
     run_.quiet_wait_s = wait_for_quiet(args.quiet_timeout)
-    wrk(url, body, threads=args.threads, connections=args.connections, seconds=args.warmup)
+    load = {
+        "threads": args.threads,
+        "connections": args.connections,
+        "script": script,
+        "extra_env": extra_env,
+    }
+    wrk(url, body, seconds=args.warmup, **load)
+    if after_warmup is not None:
+        after_warmup()
     cpu_before = {name: tree_cpu_seconds(pid) for name, pid in processes.items()}
     rusage_before = _children_cpu()
     busy_before = machine_busy_seconds()
-    result, raw = wrk(
-        url, body, threads=args.threads, connections=args.connections, seconds=args.duration
-    )
+    result, raw = wrk(url, body, seconds=args.duration, **load)
     busy = machine_busy_seconds() - busy_before
     cpu_after = {name: tree_cpu_seconds(pid) for name, pid in processes.items()}
     wrk_cpu = _children_cpu() - rusage_before
