@@ -148,6 +148,8 @@ def cmd_serve(args) -> None:
             '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms',
             "--forwarded-allow-ips",
             "",
+            # Not used; its fixed per-user path would clash between two servers on one machine.
+            "--no-control-socket",
         ],
     )
 
