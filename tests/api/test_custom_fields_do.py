@@ -243,9 +243,9 @@ def test_custom_fields_does_not_take_other_parameters(live, fields):
 
 # --- Query counts: no N+1 --------------------------------------------------------------------
 
-# The gate (site, profile, counters, token), fields, their values, then one transaction (a
-# savepoint in tests: 2 more) for the token counter and the call log.
-CUSTOM_FIELDS_QUERIES = 7
+# The gate (site, profile, failed-auth counter, token), token counter, fields, their values,
+# the call log.
+CUSTOM_FIELDS_QUERIES = 5
 
 
 @pytest.mark.parametrize("count", [1, 3])

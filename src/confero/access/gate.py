@@ -1,8 +1,7 @@
 """Everything the pipeline needs to admit a call, in one query.
 
 The site of the URL with its event and API profile, the token presented (looked up by digest,
-whatever site it belongs to), this address's failed authentications and the token's calls in
-the current window.
+whatever site it belongs to) and this address's failed authentications in the current window.
 Built as one hand-written SELECT because this runs on every call: the ORM version took two
 joined queries plus a counter read, and building them cost more than running them
 (docs/performance.md). The rows become ordinary model instances, so nothing downstream knows.
@@ -29,15 +28,13 @@ _SQL = (
     + ", ".join(f"e.{c}" for c in _EVENT)
     + ", "
     + ", ".join(f"p.{c}" for c in _PROFILE)
-    + ", rc.count, rt.count, "
+    + ", rc.count, "
     + ", ".join(f"t.{c}" for c in _TOKEN)
     + f" FROM {Event._meta.db_table} e"
     f" JOIN {Site._meta.db_table} s ON s.event_id = e.id AND s.environment = %s"
     f" JOIN {ApiProfile._meta.db_table} p ON p.site_id = s.id"
     f" LEFT JOIN {RateCounter._meta.db_table} rc ON rc.scope = %s AND rc.window_start = %s"
     f" LEFT JOIN {ApiToken._meta.db_table} t ON t.token_hash = %s"
-    f" LEFT JOIN {RateCounter._meta.db_table} rt"
-    " ON rt.scope = ('token:' || t.id) AND rt.window_start = %s"
     " WHERE e.code = %s"
 )
 
@@ -48,7 +45,6 @@ class Gate:
     profile: ApiProfile
     token: ApiToken | None  # the token presented, of whatever site; None when unknown
     failures: int  # failed authentications of the address in this window
-    token_calls: int  # calls counted for the presented token in this window
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
@@ -63,7 +59,7 @@ def load_gate(
 ) -> Gate | None:
     """None when no event has this code (the caller treats it as an empty allow-list)."""
     with connection.cursor() as cursor:
-        cursor.execute(_SQL, [environment, failures_scope, window, token_hash, window, code])
+        cursor.execute(_SQL, [environment, failures_scope, window, token_hash, code])
         row = cursor.fetchone()
     if row is None:
         return None
@@ -80,7 +76,6 @@ def load_gate(
         profile.allowed_networks = json.loads(profile.allowed_networks)
     site.api_profile = profile
     failures = next(values) or 0
-    token_calls = next(values) or 0
     token_values = {c: next(values) for c in _TOKEN}
     token = None
     if token_values["id"] is not None:
@@ -89,7 +84,7 @@ def load_gate(
             setattr(token, name, _aware(getattr(token, name)))
         if token.profile_id == profile.pk:
             token.profile = profile
-    return Gate(site=site, profile=profile, token=token, failures=failures, token_calls=token_calls)
+    return Gate(site=site, profile=profile, token=token, failures=failures)
 
 
 def is_usable(token: ApiToken | None, *, now: dt.datetime) -> bool:

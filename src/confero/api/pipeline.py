@@ -92,15 +92,11 @@ class _Outcome:
     method: str = ""
     path: str = ""
     url_site: tuple[str, str] | None = None  # (code, environment) until the gate has run
-    # Counted with the call-log row, in the same transaction (one commit per call):
-    token_id: int | None = None  # the token's call counter
-    failure_scope: str = ""  # the address's failed-authentication counter
-    logged: bool = False
 
 
 @csrf_exempt
 def api_view(request: HttpRequest, code: str, name: str, environment: str) -> HttpResponse:
-    started = request.confero_started = time.perf_counter()
+    started = time.perf_counter()
     outcome = _Outcome(
         resource=name[:60], method=(request.method or "")[:10], path=request.path[:200]
     )
@@ -123,8 +119,7 @@ def api_view(request: HttpRequest, code: str, name: str, environment: str) -> Ht
     if isinstance(result, Feed):
         return _stream(result, outcome, started, want_json=want_json)
     body = result
-    if not outcome.logged:
-        _log_call(outcome, codes.SUCCESS, started)
+    _log_call(outcome, codes.SUCCESS, started)
     return _response(body, status_code, want_json)
 
 
@@ -165,12 +160,11 @@ def _run(request, code, name, environment, outcome) -> tuple[Any, Call, int]:
     profile = gate.profile if gate else None
     if profile is None or not is_allowed(outcome.client_ip, profile.allowed_networks):
         raise ApiError(codes.IP_NOT_ALLOWED, f"client address {outcome.client_ip} is not allowed")
-    token = _authenticate(plain, gate, failures_scope, outcome)
+    token = _authenticate(plain, gate, failures_scope)
     outcome.token_prefix = token.prefix
     if not profile.enabled:
         raise ApiError(codes.API_DISABLED, "API access is disabled for this site")
-    outcome.token_id = token.pk
-    _limit_token(token, profile, gate.token_calls)
+    _limit_token(token, profile)
 
     site = gate.site
     params, custom = _declared_params(resource, raw)
@@ -190,11 +184,8 @@ def _run(request, code, name, environment, outcome) -> tuple[Any, Call, int]:
     )
     if resource.writes:
         # Rendered inside the transaction: a response that cannot be written rolls the call back.
-        # The call's log row and counter go into the same transaction: one commit per call.
         with transaction.atomic():
             result = _render(_run_resource(resource, call), call)
-            if not isinstance(result, Feed):
-                _log_call(outcome, codes.SUCCESS, outcome_started(call))
     else:
         result = _render(_run_resource(resource, call), call)
     return result, call, 200
@@ -233,11 +224,7 @@ def _presented_token(request: HttpRequest, raw: RawParams) -> str:
     return plain
 
 
-def outcome_started(call: Call) -> float:
-    return call.request.confero_started
-
-
-def _authenticate(plain: str, gate: Gate, failures_scope: str, outcome: _Outcome) -> ApiToken:
+def _authenticate(plain: str, gate: Gate, failures_scope: str) -> ApiToken:
     """Checked before the token: an address over its failure limit learns nothing more, not
     even whether a guess was right."""
     if not plain:
@@ -252,7 +239,7 @@ def _authenticate(plain: str, gate: Gate, failures_scope: str, outcome: _Outcome
         )
     token = gate.token
     if not is_usable(token, now=timezone.now()) or token.profile_id != gate.profile.pk:
-        outcome.failure_scope = failures_scope  # counted with the call-log row
+        ratelimit.hit(failures_scope, limit=limit, window_seconds=window)
         raise ApiError(codes.TOKEN_INVALID, "apiToken not valid for this site")
     return token
 
@@ -266,17 +253,15 @@ def _address_block(address: str) -> str:
     return address
 
 
-def _limit_token(token: ApiToken, profile: ApiProfile, calls: int) -> None:
-    """`calls` is the window's count read when the call was admitted; this call is counted with
-    its call-log row. Concurrent calls of one token may each see the same count, so a limit can be
-    passed by as many calls as run at once (docs/api.md)."""
+def _limit_token(token: ApiToken, profile: ApiProfile) -> None:
     limit = profile.rate_limit_per_minute or settings.CONFERO_RATE_LIMIT_PER_TOKEN
     window = settings.CONFERO_RATE_WINDOW_SECONDS
-    if calls >= limit:
+    verdict = ratelimit.hit(f"token:{token.pk}", limit=limit, window_seconds=window)
+    if not verdict.allowed:
         raise ApiError(
             codes.RATE_LIMITED,
             f"rate limit of {limit} calls per {window} s exceeded",
-            headers={"Retry-After": str(ratelimit.retry_after(window))},
+            headers={"Retry-After": str(verdict.retry_after)},
         )
     mark_used(token, now=timezone.now())
 
@@ -419,42 +404,30 @@ _LOG_SQL = (
 
 
 def _log_call(outcome: _Outcome, code: int, started: float) -> None:
-    """One row per call and the call's rate counters, in one transaction (the call's own when it
-    writes), by hand-written SQL: it runs on every call (see access/gate)."""
+    """One row per call, written by hand-written SQL: it runs on every call (see access/gate)."""
     try:
-        with transaction.atomic():
-            _write_log(outcome, code, started)
-        outcome.logged = True
+        if outcome.site is None and outcome.url_site is not None:
+            # Refused before the gate ran (405, 413, 122, 201): still name the site if it exists.
+            outcome.site = Site.objects.filter(
+                event__code=outcome.url_site[0], environment=outcome.url_site[1]
+            ).first()
+        values = [
+            connection.ops.adapt_datetimefield_value(timezone.now()),
+            outcome.site.pk if outcome.site else None,
+            outcome.profile.pk if outcome.profile else None,
+            outcome.token_prefix,
+            outcome.method,
+            redact_tokens(outcome.path),
+            redact_tokens(outcome.resource),
+            redact_tokens(outcome.event_param),
+            outcome.client_ip[:45],
+            code,
+            codes.http_status(code),
+            round((time.perf_counter() - started) * 1000, 3),
+            outcome.incident,
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(_LOG_SQL, values)
     except Exception:
         # The call's answer must not depend on the log; the failure itself is logged.
         log.exception("could not write the API call log")
-
-
-def _write_log(outcome: _Outcome, code: int, started: float) -> None:
-    window = settings.CONFERO_RATE_WINDOW_SECONDS
-    if outcome.token_id is not None:
-        ratelimit.hit(f"token:{outcome.token_id}", limit=0, window_seconds=window)
-    if outcome.failure_scope:
-        ratelimit.hit(outcome.failure_scope, limit=0, window_seconds=window)
-    if outcome.site is None and outcome.url_site is not None:
-        # Refused before the gate ran (405, 413, 122, 201): still name the site if it exists.
-        outcome.site = Site.objects.filter(
-            event__code=outcome.url_site[0], environment=outcome.url_site[1]
-        ).first()
-    values = [
-        connection.ops.adapt_datetimefield_value(timezone.now()),
-        outcome.site.pk if outcome.site else None,
-        outcome.profile.pk if outcome.profile else None,
-        outcome.token_prefix,
-        outcome.method,
-        redact_tokens(outcome.path),
-        redact_tokens(outcome.resource),
-        redact_tokens(outcome.event_param),
-        outcome.client_ip[:45],
-        code,
-        codes.http_status(code),
-        round((time.perf_counter() - started) * 1000, 3),
-        outcome.incident,
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(_LOG_SQL, values)
