@@ -44,3 +44,22 @@ def test_api_root_without_a_slash_answers_in_xml(api, live_site):
 
         assert (result.status, result.code) == (404, 122)
         assert result.headers["Content-Type"] == "application/xml; charset=utf-8"
+
+
+def test_write_calls_count_against_the_token_whatever_their_outcome(api, live_site):
+    from confero.access.models import ApiCall
+
+    def add(**extra):
+        params = {"apiToken": live_site.token, "firstName": "A", "lastName": "B",
+                  "email": "a@example.org", **extra}  # fmt: skip
+        return api.call(live_site.url("addUser"), params)
+
+    assert add().code == 0
+    assert add(nope="x").code == 300  # refused, rolled back: still counted and logged
+
+    token_scope = f"token:{live_site.site.api_profile.tokens.get().pk}"
+    assert RateCounter.objects.get(scope=token_scope).count == 2
+    assert list(ApiCall.objects.order_by("id").values_list("resource", "code")) == [
+        ("addUser", 0),
+        ("addUser", 300),
+    ]
