@@ -65,16 +65,16 @@ class CustomField(models.Model):
     def __str__(self) -> str:
         return f"{self.display_name} ({self.code})"
 
-    @property
-    def is_choice(self) -> bool:
-        return self.field_type != FieldType.TEXT
-
     def save(self, *args, **kwargs):
         # The element name always follows the display name, whoever saves (services, console).
         self.element_name = element_name_for(self.display_name)
         if kwargs.get("update_fields") is not None and "display_name" in kwargs["update_fields"]:
             kwargs["update_fields"] = {*kwargs["update_fields"], "element_name"}
         super().save(*args, **kwargs)
+
+    @property
+    def is_choice(self) -> bool:
+        return self.field_type != FieldType.TEXT
 
     def applies_to(self, record_type: str) -> bool:
         if self.record_type == RecordType.PROFILE:
