@@ -70,37 +70,3 @@ def assignment_nodes(assignments: Sequence[Assignment]) -> list[Node]:
                 attrs["id"] = value.pk
             nodes.append(Node("customValue", attrs=attrs, many=True))
     return nodes
-
-
-class FieldRenderer:
-    """Rule 5 for data APIs: one element per value, named after the field's display name, with
-    the value code (the text itself for text fields); Other carries the text in `other`."""
-
-    def __init__(self, fields: Sequence[CustomField]):
-        self.fields = {field.pk: field for field in fields}
-        self.values = {value.pk: value for field in fields for value in field.values.all()}
-        self.order = {field.pk: index for index, field in enumerate(fields)}
-
-    def nodes(self, answers: list[tuple[int, int | None, str]]) -> list[Node]:
-        out = []
-        for field_id, value_id, text in sorted(answers, key=lambda a: self.order.get(a[0], 0)):
-            field = self.fields.get(field_id)
-            if field is None:
-                continue
-            many = field.field_type == FieldType.MULTICHOICE
-            if value_id is None:
-                out.append(Node(field.element_name, text, many=many))
-                continue
-            value = self.values[value_id]
-            attrs = {"other": text} if value.is_other and text else None
-            out.append(Node(field.element_name, value.code, attrs, many=many))
-        return out
-
-    def constraint_nodes(self, answers: list[tuple[int, int | None, str]]) -> list[Node]:
-        """The record's constraint values as `<publicViewPrivateSchedule>ID</…>` and so on."""
-        out = []
-        for _, value_id, _ in answers:
-            value = self.values.get(value_id) if value_id else None
-            if value is not None and value.constraint:
-                out.append(Node(value.constraint, value.pk, many=True))
-        return out

@@ -12,7 +12,6 @@ primary key in chunks, so memory stays flat whatever the number of records.
 """
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator
 
 from django.db import connection, transaction
 from django.db.models import QuerySet
@@ -55,18 +54,3 @@ def changed_since(
     the database clock stores '…:43.954' and a parameter reads '…:43.954000', so `>=` would
     leave out exactly the record stamped at `since`."""
     return queryset.filter(**{f"{column}__gt": since - dt.timedelta(microseconds=1)})
-
-
-def chunked(queryset: QuerySet, render_chunk: Callable[[list], Iterable]) -> Iterator:
-    """Keyset pagination by primary key (the first column of each row): each chunk one query,
-    plus what `render_chunk` loads for the whole chunk; never an OFFSET, never the whole
-    table in memory."""
-    last = 0
-    while True:
-        rows = list(queryset.filter(pk__gt=last).order_by("pk")[:CHUNK])
-        if not rows:
-            return
-        yield from render_chunk(rows)
-        if len(rows) < CHUNK:
-            return
-        last = rows[-1][0]

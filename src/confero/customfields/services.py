@@ -224,20 +224,3 @@ def fields_for(sites: Sequence[Site], record_type: str) -> list[CustomField]:
     )
     by_site = fields_of_sites(sites)
     return [f for pk in sorted(by_site) for f in by_site[pk] if f.record_type in types]
-
-
-def answers_by_record(
-    record_type: str, record_ids: Sequence[int]
-) -> dict[int, list[tuple[int, int | None, str]]]:
-    """(field_id, value_id, text) per record, in one query."""
-    out: dict[int, list[tuple[int, int | None, str]]] = defaultdict(list)
-    if not record_ids:
-        return out
-    rows = (
-        Answer.objects.filter(record_type=record_type, record_id__in=record_ids)
-        .values_list("record_id", "field_id", "value_id", "text")
-        .order_by("id")
-    )
-    for record_id, field_id, value_id, text in rows:
-        out[record_id].append((field_id, value_id, text))
-    return out
