@@ -166,3 +166,14 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres_only" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limit_leases():
+    """Rate-limit units leased by this process (confero.access.ratelimit.take) belong to the
+    test that leased them: token IDs repeat across tests once their rows are rolled back."""
+    from confero.access import ratelimit
+
+    ratelimit.forget_leases()
+    yield
+    ratelimit.forget_leases()

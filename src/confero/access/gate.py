@@ -4,7 +4,12 @@ The site of the URL with its event and API profile, the token presented (looked 
 whatever site it belongs to) and this address's failed authentications in the current window.
 Built as one hand-written SELECT because this runs on every call: the ORM version took two
 joined queries plus a counter read, and building them cost more than running them
-(docs/performance.md). The rows become ordinary model instances, so nothing downstream knows.
+(docs/performance.md). The rows become ordinary model instances (built by `confero.rows`, every
+column selected, so nothing is deferred), so nothing downstream knows.
+
+It is the first statement of every call and only reads, so it is also where a connection the
+database has dropped (a restart, a failover) is noticed: closed, reconnected, asked again. API
+calls skip Django's per-request `SELECT 1` health check for that reason (api/middleware.py).
 """
 
 import datetime as dt
@@ -12,15 +17,24 @@ import json
 import uuid
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.utils import timezone
 
 from confero.access.models import ApiProfile, ApiToken, RateCounter
 from confero.events.models import Event, Site
+from confero.rows import instance
 
-_EVENT = ("id", "account_id", "guid", "code", "name", "time_zone", "start_date", "end_date")
-_PROFILE = ("id", "enabled", "account_level_access", "allowed_networks", "rate_limit_per_minute")
-_TOKEN = ("id", "profile_id", "prefix", "label", "last_used_at", "expires_at", "revoked_at")
+_EVENT = (
+    "id", "account_id", "guid", "code", "name", "time_zone", "start_date", "end_date", "created_at",
+)  # fmt: skip
+_PROFILE = (
+    "id", "enabled", "account_level_access", "allowed_networks", "rate_limit_per_minute",
+    "updated_at",
+)  # fmt: skip
+_TOKEN = (
+    "id", "profile_id", "prefix", "token_hash", "label", "created_at", "last_used_at",
+    "expires_at", "revoked_at",
+)  # fmt: skip
 
 # Table and column names come from the models, values are parameters.
 _SQL = (
@@ -58,33 +72,57 @@ def load_gate(
     *, code: str, environment: str, token_hash: str | None, failures_scope: str, window: int
 ) -> Gate | None:
     """None when no event has this code (the caller treats it as an empty allow-list)."""
-    with connection.cursor() as cursor:
-        cursor.execute(_SQL, [environment, failures_scope, window, token_hash, code])
-        row = cursor.fetchone()
+    row = _fetch([environment, failures_scope, window, token_hash, code])
     if row is None:
         return None
     values = iter(row)
     site_id, site_environment, fields_version = next(values), next(values), next(values)
-    event = Event(**{c: next(values) for c in _EVENT})
-    if not isinstance(event.guid, uuid.UUID):
-        event.guid = uuid.UUID(str(event.guid))
-    site = Site(
-        id=site_id, event=event, environment=site_environment, fields_version=fields_version
-    )
-    profile = ApiProfile(site=site, **{c: next(values) for c in _PROFILE})
-    if isinstance(profile.allowed_networks, str):
-        profile.allowed_networks = json.loads(profile.allowed_networks)
-    site.api_profile = profile
+    event_values = {c: next(values) for c in _EVENT}
+    if not isinstance(event_values["guid"], uuid.UUID):
+        event_values["guid"] = uuid.UUID(str(event_values["guid"]))
+    event_values["created_at"] = _aware(event_values["created_at"])
+    event = instance(Event, event_values)
+    site = instance(
+        Site,
+        {"id": site_id, "event_id": event.pk, "environment": site_environment,
+         "fields_version": fields_version},
+        event=event,
+    )  # fmt: skip
+    profile_values = {c: next(values) for c in _PROFILE}
+    if isinstance(profile_values["allowed_networks"], str):
+        profile_values["allowed_networks"] = json.loads(profile_values["allowed_networks"])
+    profile_values["updated_at"] = _aware(profile_values["updated_at"])
+    profile = instance(ApiProfile, {**profile_values, "site_id": site_id}, site=site)
+    site._state.fields_cache["api_profile"] = profile
     failures = next(values) or 0
     token_values = {c: next(values) for c in _TOKEN}
     token = None
     if token_values["id"] is not None:
-        token = ApiToken(**token_values)
-        for name in ("last_used_at", "expires_at", "revoked_at"):
-            setattr(token, name, _aware(getattr(token, name)))
-        if token.profile_id == profile.pk:
-            token.profile = profile
+        for name in ("created_at", "last_used_at", "expires_at", "revoked_at"):
+            token_values[name] = _aware(token_values[name])
+        related = {"profile": profile} if token_values["profile_id"] == profile.pk else {}
+        token = instance(ApiToken, token_values, **related)
     return Gate(site=site, profile=profile, token=token, failures=failures)
+
+
+def _fetch(params: list) -> tuple | None:
+    for attempt in (1, 2):
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(_SQL, params)
+                return cursor.fetchone()
+        except (OperationalError, InterfaceError):
+            if attempt == 2 or connection.in_atomic_block or _is_usable():
+                raise
+            connection.close()  # dropped by the server: the next cursor reconnects
+    return None  # not reached
+
+
+def _is_usable() -> bool:
+    try:
+        return connection.is_usable()
+    except DatabaseError:
+        return False
 
 
 def is_usable(token: ApiToken | None, *, now: dt.datetime) -> bool:

@@ -40,6 +40,8 @@ def redact_tokens(text: str) -> str:
     """`text` with anything shaped like a token cut down to its public prefix. For what a client
     sent that is echoed in a message or written to the call log: a token sent by mistake as a
     parameter name or value must not come back or stay behind."""
+    if "cfo_" not in text:  # nearly always: skip the regular expression
+        return text
     return TOKEN_LIKE.sub(lambda match: public_prefix(match.group()) + "…", text)
 
 

@@ -3,8 +3,14 @@
 They use none of the console's middleware (sessions, authentication, messages, CSRF, clickjacking
 headers, static files): skipping it takes about a sixth off the cost of a call
 (docs/performance.md). Routing stays in confero.urls, the one place that names the URLs.
+
+Nor Django's connection health check (`CONN_HEALTH_CHECKS`, a `SELECT 1` before the first query
+of each request, kept for the console): the first statement of every API call is the gate's
+read, which reconnects and asks again when the database has dropped the connection
+(access/gate.py). That saves a round trip to PostgreSQL per call.
 """
 
+from django.db import connections
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 
@@ -22,5 +28,7 @@ class ApiFastPathMiddleware:
             except Resolver404:
                 return self.get_response(request)
             if match.func is api_view:
+                for connection in connections.all(initialized_only=True):
+                    connection.health_check_done = True
                 return api_view(request, *match.args, **match.kwargs)
         return self.get_response(request)

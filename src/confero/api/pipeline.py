@@ -92,6 +92,7 @@ class _Outcome:
     method: str = ""
     path: str = ""
     url_site: tuple[str, str] | None = None  # (code, environment) until the gate has run
+    logged: bool = False  # the call-log row is written (inside a writing call's transaction)
 
 
 @csrf_exempt
@@ -107,7 +108,7 @@ def api_view(request: HttpRequest, code: str, name: str, environment: str) -> Ht
             request.META.get("HTTP_X_FORWARDED_FOR"),
             settings.CONFERO_TRUSTED_PROXIES,
         )
-        result, call, status_code = _run(request, code, name, environment, outcome)
+        result, call, status_code = _run(request, code, name, environment, outcome, started)
         want_json = call.params.get("format") == "json"
     except ApiError as error:
         return _error_response(request, error, outcome, started, want_json=_wants_json(request))
@@ -119,11 +120,12 @@ def api_view(request: HttpRequest, code: str, name: str, environment: str) -> Ht
     if isinstance(result, Feed):
         return _stream(result, outcome, started, want_json=want_json)
     body = result
-    _log_call(outcome, codes.SUCCESS, started)
+    if not outcome.logged:
+        _log_call(outcome, codes.SUCCESS, started)
     return _response(body, status_code, want_json)
 
 
-def _run(request, code, name, environment, outcome) -> tuple[Any, Call, int]:
+def _run(request, code, name, environment, outcome, started) -> tuple[Any, Call, int]:
     outcome.url_site = (code, environment)
     if request.method != "POST":
         raise ApiError(
@@ -184,8 +186,12 @@ def _run(request, code, name, environment, outcome) -> tuple[Any, Call, int]:
     )
     if resource.writes:
         # Rendered inside the transaction: a response that cannot be written rolls the call back.
+        # The call-log row is written in it too: the write and its log row commit together, in
+        # one commit (a failed call is rolled back and logged afterwards, by api_view).
         with transaction.atomic():
             result = _render(_run_resource(resource, call), call)
+            _log_call(outcome, codes.SUCCESS, started, inside=True)
+        outcome.logged = True
     else:
         result = _render(_run_resource(resource, call), call)
     return result, call, 200
@@ -256,7 +262,7 @@ def _address_block(address: str) -> str:
 def _limit_token(token: ApiToken, profile: ApiProfile) -> None:
     limit = profile.rate_limit_per_minute or settings.CONFERO_RATE_LIMIT_PER_TOKEN
     window = settings.CONFERO_RATE_WINDOW_SECONDS
-    verdict = ratelimit.hit(f"token:{token.pk}", limit=limit, window_seconds=window)
+    verdict = ratelimit.take(f"token:{token.pk}", limit=limit, window_seconds=window)
     if not verdict.allowed:
         raise ApiError(
             codes.RATE_LIMITED,
@@ -403,8 +409,17 @@ _LOG_SQL = (
 )
 
 
-def _log_call(outcome: _Outcome, code: int, started: float) -> None:
-    """One row per call, written by hand-written SQL: it runs on every call (see access/gate)."""
+_ASYNC_LOG_SQL = f"BEGIN; SET LOCAL synchronous_commit TO off; {_LOG_SQL}; COMMIT"
+
+
+def _log_call(outcome: _Outcome, code: int, started: float, *, inside: bool = False) -> None:
+    """One row per call, written by hand-written SQL: it runs on every call (see access/gate).
+
+    `inside` a writing call's transaction, a failure propagates and rolls the call back: no
+    write without its log row. Otherwise the row is written on its own and a failure is only
+    logged, so the answer does not depend on the log. On PostgreSQL that row commits with
+    `synchronous_commit` off: the call changed nothing, so its log row need not wait for the
+    disk (docs/decisions/0008-call-log-commits.md)."""
     try:
         if outcome.site is None and outcome.url_site is not None:
             # Refused before the gate ran (405, 413, 122, 201): still name the site if it exists.
@@ -427,7 +442,24 @@ def _log_call(outcome: _Outcome, code: int, started: float) -> None:
             outcome.incident,
         ]
         with connection.cursor() as cursor:
-            cursor.execute(_LOG_SQL, values)
+            if inside or connection.vendor != "postgresql" or connection.in_atomic_block:
+                cursor.execute(_LOG_SQL, values)
+            else:
+                # One round trip: PostgreSQL runs the statements of a simple query in order.
+                cursor.execute(_ASYNC_LOG_SQL, values)
     except Exception:
+        if inside:
+            raise
+        if connection.vendor == "postgresql" and not connection.in_atomic_block:
+            _end_failed_transaction()
         # The call's answer must not depend on the log; the failure itself is logged.
         log.exception("could not write the API call log")
+
+
+def _end_failed_transaction() -> None:
+    """A statement of _ASYNC_LOG_SQL failed: its BEGIN left an aborted transaction open."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("ROLLBACK")
+    except Exception:
+        log.exception("could not roll back after the call log failed")

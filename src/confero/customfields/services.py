@@ -5,7 +5,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from confero.customfields.cache import bump_fields_version, fields_of_sites
 from confero.customfields.models import (
@@ -20,6 +20,7 @@ from confero.customfields.models import (
 )
 from confero.errors import ValidationFailed
 from confero.events.models import Site
+from confero.rows import execute_batch
 
 # Parameter and element names a custom field may not take, per record type. Each domain adds its
 # own standard names here when it registers its resources (see confero.people.fields).
@@ -202,16 +203,44 @@ class Assignment:
 
 def set_answers(record_type: str, record_id: int, assignments: Sequence[Assignment]) -> None:
     """Replaces the record's values of each assigned field (a multichoice set as a whole)."""
+    statements = answer_statements(record_type, record_id, assignments)
+    if statements:
+        with connection.cursor() as cursor:
+            execute_batch(cursor, statements)
+
+
+_ANSWER = Answer._meta.db_table
+
+
+def answer_statements(
+    record_type: str, record_id: int, assignments: Sequence[Assignment]
+) -> list[tuple[str, list]]:
+    """The DELETE and INSERT that `set_answers` runs, for callers that batch them with their own
+    statements (hand-written: they run on every updateUser.do)."""
     if not assignments:
-        return
-    Answer.objects.filter(
-        record_type=record_type, record_id=record_id, field__in=[a.field for a in assignments]
-    ).delete()
-    Answer.objects.bulk_create(
-        Answer(field=a.field, record_type=record_type, record_id=record_id, value=value, text=text)
+        return []
+    field_ids = [a.field.pk for a in assignments]
+    statements = [
+        (
+            f"DELETE FROM {_ANSWER} WHERE record_type = %s AND record_id = %s "  # noqa: S608
+            f"AND field_id IN ({', '.join(['%s'] * len(field_ids))})",
+            [record_type, record_id, *field_ids],
+        )
+    ]
+    rows = [
+        (a.field.pk, record_type, record_id, value.pk if value else None, text)
         for a in assignments
         for value, text in a.choices
-    )
+    ]
+    if rows:
+        statements.append(
+            (
+                f"INSERT INTO {_ANSWER} (field_id, record_type, record_id, value_id, text) "  # noqa: S608
+                f"VALUES {', '.join(['(%s, %s, %s, %s, %s)'] * len(rows))}",
+                [v for row in rows for v in row],
+            )
+        )
+    return statements
 
 
 def fields_for(sites: Sequence[Site], record_type: str) -> list[CustomField]:
