@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Model
 from django.db.models.base import ModelState
@@ -68,15 +69,20 @@ class Loader:
     def __init__(self, model: type[M]):
         self.model = model
         self.columns = columns(model)
+        self._select_lists: dict[str, str] = {}
         self.converters = [
             (field.attname, convert)
             for field in model._meta.concrete_fields
             if (convert := _converter(field)) is not None
         ]
 
-    def select_list(self, alias: str = "") -> str:
-        prefix = f"{alias}." if alias else ""
-        return ", ".join(prefix + connection.ops.quote_name(c) for c in self.columns)
+    def select_list(self) -> str:
+        """The columns, quoted for this connection (computed once per database vendor)."""
+        vendor = connection.vendor
+        if vendor not in self._select_lists:
+            quote = connection.ops.quote_name
+            self._select_lists[vendor] = ", ".join(quote(c) for c in self.columns)
+        return self._select_lists[vendor]
 
     def load(self, row: Sequence[Any], **related: Model) -> M:
         values = dict(zip(self.columns, row, strict=True))
@@ -85,12 +91,11 @@ class Loader:
         return instance(self.model, values, **related)
 
 
-def can_batch() -> bool:
+def can_batch(db=None) -> bool:
     """Whether several statements may go to the database in one round trip: PostgreSQL with
     psycopg's client-side binding (Django's default), which sends them as one simple query."""
-    return connection.vendor == "postgresql" and not connection.settings_dict["OPTIONS"].get(
-        "server_side_binding"
-    )
+    db = db or connection
+    return db.vendor == "postgresql" and not db.settings_dict["OPTIONS"].get("server_side_binding")
 
 
 def execute_batch(cursor, statements: Sequence[tuple[str, Sequence[Any]]]) -> Any:
@@ -126,3 +131,60 @@ def now_sql() -> str:
 
 
 _NOW_SQL: dict[str, str] = {}
+
+
+def prepared_cursor():
+    """A cursor for the few statements every call runs, to use as `connection.cursor()` (Django's
+    wrapper: the query log and the test suite's query counts see them). On PostgreSQL it
+    prepares each statement on first use and runs it from then on without parsing or planning
+    it again (a generic plan: these are lookups by unique keys). Django turns psycopg's prepared
+    statements off (for transaction-mode poolers): `CONFERO_DB_PREPARED_STATEMENTS=0` does here
+    too, and so does `server_side_binding`. Elsewhere it is Django's own cursor.
+    See docs/decisions/0008."""
+    if not _prepares(connection):
+        return connection.cursor()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        # What Django's create_cursor() makes, but binding on the server and preparing (its
+        # default cursor class, ClientCursor, binds in the client and never prepares).
+        return connection._prepare_cursor(_preparing_cursor_class()(connection.connection))
+
+
+def _prepares(db) -> bool:
+    return can_batch(db) and settings.CONFERO_DB_PREPARED_STATEMENTS
+
+
+_PREPARING_CURSOR = None
+
+
+def _preparing_cursor_class():
+    global _PREPARING_CURSOR
+    if _PREPARING_CURSOR is None:
+        import psycopg
+
+        class PreparingCursor(psycopg.Cursor):
+            def execute(self, query, params=None, *, prepare=None, binary=None):
+                return super().execute(query, params, prepare=prepare is not False, binary=binary)
+
+            def _send_query_prepared(self, name, pgq, *, binary=None):
+                # psycopg keeps the query it ran only when it did not prepare it; Django's query
+                # log (and the SQL it prints) reads it.
+                self._query = pgq
+                return super()._send_query_prepared(name, pgq, binary=binary)
+
+        _PREPARING_CURSOR = PreparingCursor
+    return _PREPARING_CURSOR
+
+
+def prefer_generic_plans(sender, connection, **kwargs) -> None:
+    """On each new PostgreSQL connection (with client-side binding, Django's default): plan the
+    statements of `prepared_cursor` once. Only they are prepared on such a connection, so the
+    setting touches nothing else; they look rows up by unique keys, where a generic plan is as
+    good as a custom one, and PostgreSQL's own choice kept re-planning the gate's five-table join
+    on every call (0.37 ms of the server's time, docs/performance.md)."""
+    if _prepares(connection):
+        # Django sets prepare_threshold to None, which turns preparing off altogether; a
+        # threshold no statement reaches prepares only what asks to be (prepare=True).
+        connection.connection.prepare_threshold = 2**31 - 1
+        with connection.cursor() as cursor:
+            cursor.execute("SET plan_cache_mode = force_generic_plan")

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from confero.access.models import ApiProfile, ApiToken, RateCounter
 from confero.events.models import Event, Site
-from confero.rows import instance
+from confero.rows import instance, prepared_cursor
 
 _EVENT = (
     "id", "account_id", "guid", "code", "name", "time_zone", "start_date", "end_date", "created_at",
@@ -108,7 +108,7 @@ def load_gate(
 def _fetch(params: list) -> tuple | None:
     for attempt in (1, 2):
         try:
-            with connection.cursor() as cursor:
+            with prepared_cursor() as cursor:
                 cursor.execute(_SQL, params)
                 return cursor.fetchone()
         except (OperationalError, InterfaceError):

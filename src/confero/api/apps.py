@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 
 
 class ApiConfig(AppConfig):
@@ -8,3 +9,6 @@ class ApiConfig(AppConfig):
     def ready(self) -> None:
         # Importing the resources registers them with the pipeline.
         from confero.api import resources  # noqa: F401
+        from confero.rows import prefer_generic_plans
+
+        connection_created.connect(prefer_generic_plans, dispatch_uid="confero-generic-plans")

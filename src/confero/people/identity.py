@@ -8,7 +8,7 @@ from confero.api import codes
 from confero.api.codes import ApiError
 from confero.events.models import Site
 from confero.people.models import User
-from confero.rows import Loader
+from confero.rows import Loader, prepared_cursor
 
 HEX = frozenset("0123456789ABCDEF")
 
@@ -31,7 +31,7 @@ def _lookup(site: Site, *, lock: bool, column: str, value: str) -> User | None:
     )
     if lock and connection.features.has_select_for_update:
         sql += " FOR UPDATE"
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, [site.pk, value])
         row = cursor.fetchone()
     # The caller's site, event included: no join, no second query.
