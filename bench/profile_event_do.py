@@ -45,7 +45,11 @@ STEPS = [
     ),
     ("api_view (the pipeline, all of it)", "confero.api.pipeline", "api_view"),
     ("  read_raw_params", "confero.api.pipeline", "read_raw_params"),
-    ("  load_gate: site + event + profile + token + failed-auth count", "confero.api.pipeline", "load_gate"),
+    (
+        "  load_gate: site + event + profile + token + failed-auth count",
+        "confero.api.pipeline",
+        "load_gate",
+    ),
     ("  client_address + is_allowed", "confero.api.pipeline", "is_allowed"),
     ("  _authenticate", "confero.api.pipeline", "_authenticate"),
     ("  _limit_token", "confero.api.pipeline", "_limit_token"),

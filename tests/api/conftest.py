@@ -64,9 +64,10 @@ def live(api, live_site) -> SiteApi:
 def assert_api_queries(django_assert_num_queries, monkeypatch):
     """django_assert_num_queries for API calls, without the pipeline's occasional writes: the
     rate limiter prunes old windows on 1 call in 1,000, and a token's last use is written at
-    most once a minute. The call counted leases a fresh block of rate-limit units (one upsert), as
-the first call of a process in each window does. Pinned counts are about the resources, so both are kept out. The
-    process's custom-field cache starts cold, so loading the definitions is counted."""
+    most once a minute. The call counted leases a fresh block of rate-limit units (one upsert),
+    as the first call of a process in each window does. Pinned counts are about the resources,
+    so both are kept out. The process's custom-field cache starts cold, so loading the
+    definitions is counted."""
     monkeypatch.setattr(ratelimit, "random", SimpleNamespace(random=lambda: 1.0))
 
     def counting(number: int):
