@@ -9,8 +9,10 @@ be deferred and load itself with one query on first access, like `.only()`.
 
 import datetime as dt
 import json
+import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -98,10 +100,33 @@ def can_batch(db=None) -> bool:
     return db.vendor == "postgresql" and not db.settings_dict["OPTIONS"].get("server_side_binding")
 
 
+class _Trailing(threading.local):
+    make: Callable[[], tuple[str, Sequence[Any]]] | None = None
+    used: bool = False
+
+
+_trailing = _Trailing()
+
+
+@contextmanager
+def trailing_statement(make: Callable[[], tuple[str, Sequence[Any]]]) -> Iterator[_Trailing]:
+    """While the block runs, the first `execute_batch` also runs the statement `make()` returns
+    (built then), ahead of its own: the API pipeline hands a writing call's log row over this
+    way, saving a round trip. `.used` tells afterwards whether a batch took it."""
+    _trailing.make, _trailing.used = make, False
+    try:
+        yield _trailing
+    finally:
+        _trailing.make = None
+
+
 def execute_batch(cursor, statements: Sequence[tuple[str, Sequence[Any]]]) -> Any:
     """Runs the statements in order, in one round trip where the database allows (inside the
     caller's transaction: a failing statement fails the whole call). The first row of the last
-    statement's result, if it returns any."""
+    statement's result, if it returns any. A `trailing_statement` goes first."""
+    if _trailing.make is not None and not _trailing.used:
+        statements = [_trailing.make(), *statements]
+        _trailing.used = True
     if can_batch() and len(statements) > 1:
         cursor.execute(
             "; ".join(sql for sql, _ in statements), [p for _, ps in statements for p in ps]

@@ -51,6 +51,7 @@ from confero.api.render import (
     xml_feed,
 )
 from confero.events.models import Site
+from confero.rows import trailing_statement
 
 log = logging.getLogger("confero.api")
 
@@ -188,9 +189,12 @@ def _run(request, code, name, environment, outcome, started) -> tuple[Any, Call,
         # Rendered inside the transaction: a response that cannot be written rolls the call back.
         # The call-log row is written in it too: the write and its log row commit together, in
         # one commit (a failed call is rolled back and logged afterwards, by api_view).
+        # A resource that sends its writes in one batch takes the row along (confero.rows).
         with transaction.atomic():
-            result = _render(_run_resource(resource, call), call)
-            _log_call(outcome, codes.SUCCESS, started, inside=True)
+            with trailing_statement(lambda: _log_statement(outcome, codes.SUCCESS, started)) as t:
+                result = _render(_run_resource(resource, call), call)
+            if not t.used:
+                _log_call(outcome, codes.SUCCESS, started, inside=True)
         outcome.logged = True
     else:
         result = _render(_run_resource(resource, call), call)
@@ -412,6 +416,31 @@ _LOG_SQL = (
 _ASYNC_LOG_SQL = f"BEGIN; SET LOCAL synchronous_commit TO off; {_LOG_SQL}; COMMIT"
 
 
+def _log_statement(outcome: _Outcome, code: int, started: float) -> tuple[str, list]:
+    """The INSERT of the call's log row, and its values."""
+    if outcome.site is None and outcome.url_site is not None:
+        # Refused before the gate ran (405, 413, 122, 201): still name the site if it exists.
+        outcome.site = Site.objects.filter(
+            event__code=outcome.url_site[0], environment=outcome.url_site[1]
+        ).first()
+    values = [
+        connection.ops.adapt_datetimefield_value(timezone.now()),
+        outcome.site.pk if outcome.site else None,
+        outcome.profile.pk if outcome.profile else None,
+        outcome.token_prefix,
+        outcome.method,
+        redact_tokens(outcome.path),
+        redact_tokens(outcome.resource),
+        redact_tokens(outcome.event_param),
+        outcome.client_ip[:45],
+        code,
+        codes.http_status(code),
+        round((time.perf_counter() - started) * 1000, 3),
+        outcome.incident,
+    ]
+    return _LOG_SQL, values
+
+
 def _log_call(outcome: _Outcome, code: int, started: float, *, inside: bool = False) -> None:
     """One row per call, written by hand-written SQL: it runs on every call (see access/gate).
 
@@ -421,29 +450,10 @@ def _log_call(outcome: _Outcome, code: int, started: float, *, inside: bool = Fa
     `synchronous_commit` off: the call changed nothing, so its log row need not wait for the
     disk (docs/decisions/0008-call-log-commits.md)."""
     try:
-        if outcome.site is None and outcome.url_site is not None:
-            # Refused before the gate ran (405, 413, 122, 201): still name the site if it exists.
-            outcome.site = Site.objects.filter(
-                event__code=outcome.url_site[0], environment=outcome.url_site[1]
-            ).first()
-        values = [
-            connection.ops.adapt_datetimefield_value(timezone.now()),
-            outcome.site.pk if outcome.site else None,
-            outcome.profile.pk if outcome.profile else None,
-            outcome.token_prefix,
-            outcome.method,
-            redact_tokens(outcome.path),
-            redact_tokens(outcome.resource),
-            redact_tokens(outcome.event_param),
-            outcome.client_ip[:45],
-            code,
-            codes.http_status(code),
-            round((time.perf_counter() - started) * 1000, 3),
-            outcome.incident,
-        ]
+        sql, values = _log_statement(outcome, code, started)
         with connection.cursor() as cursor:
             if inside or connection.vendor != "postgresql" or connection.in_atomic_block:
-                cursor.execute(_LOG_SQL, values)
+                cursor.execute(sql, values)
             else:
                 # One round trip: PostgreSQL runs the statements of a simple query in order.
                 cursor.execute(_ASYNC_LOG_SQL, values)
