@@ -16,12 +16,13 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.db.models import Model
 from django.db.models.base import ModelState
 from django.utils import timezone
 
 M = TypeVar("M", bound=Model)
+T = TypeVar("T")
 
 
 def columns(model: type[Model]) -> tuple[str, ...]:
@@ -213,3 +214,25 @@ def prefer_generic_plans(sender, connection, **kwargs) -> None:
         connection.connection.prepare_threshold = 2**31 - 1
         with connection.cursor() as cursor:
             cursor.execute("SET plan_cache_mode = force_generic_plan")
+
+
+def reconnecting(read: Callable[[], T]) -> T:
+    """Runs `read` (statements that only read, outside any transaction); when it fails because
+    the database dropped the connection (a restart, a failover), reconnects and runs it once
+    more. API calls skip Django's per-request health check (api/middleware.py): the first
+    statement of every call comes through here instead."""
+    for attempt in (1, 2):
+        try:
+            return read()
+        except (OperationalError, InterfaceError):
+            if attempt == 2 or connection.in_atomic_block or _is_usable():
+                raise
+            connection.close()  # the next cursor reconnects
+    raise AssertionError("not reached")
+
+
+def _is_usable() -> bool:
+    try:
+        return connection.is_usable()
+    except DatabaseError:
+        return False

@@ -143,14 +143,9 @@ def test_a_new_connection_prefers_generic_plans(db):
     assert (mode, server_mode) == ("force_generic_plan", "auto")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: API calls skip Django's health check because 'the first statement of every call "
-    "is the gate's read, which reconnects' (api/middleware.py), but a call refused before the "
-    "gate (121, 202, 122, 201) runs no gate: its first statement is the call log's site lookup, "
-    "which fails on the dropped connection, so the call leaves no call-log row",
-)
 def test_a_call_refused_before_the_gate_on_a_dropped_connection_is_still_logged(api, live_site):
+    """Such a call runs no gate: its first statement is the call log's site lookup, which must
+    reconnect too (it once failed there and the row was lost)."""
     assert event_do(api, live_site).code == 0
     terminate(backend_pid())
     close_old_connections()  # what the WSGI handler does when a request starts

@@ -17,12 +17,11 @@ import json
 import uuid
 from dataclasses import dataclass
 
-from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.utils import timezone
 
 from confero.access.models import ApiProfile, ApiToken, RateCounter
 from confero.events.models import Event, Site
-from confero.rows import instance, prepared_cursor
+from confero.rows import instance, prepared_cursor, reconnecting
 
 _EVENT = (
     "id", "account_id", "guid", "code", "name", "time_zone", "start_date", "end_date", "created_at",
@@ -106,23 +105,12 @@ def load_gate(
 
 
 def _fetch(params: list) -> tuple | None:
-    for attempt in (1, 2):
-        try:
-            with prepared_cursor() as cursor:
-                cursor.execute(_SQL, params)
-                return cursor.fetchone()
-        except (OperationalError, InterfaceError):
-            if attempt == 2 or connection.in_atomic_block or _is_usable():
-                raise
-            connection.close()  # dropped by the server: the next cursor reconnects
-    return None  # not reached
+    def run():
+        with prepared_cursor() as cursor:
+            cursor.execute(_SQL, params)
+            return cursor.fetchone()
 
-
-def _is_usable() -> bool:
-    try:
-        return connection.is_usable()
-    except DatabaseError:
-        return False
+    return reconnecting(run)
 
 
 def is_usable(token: ApiToken | None, *, now: dt.datetime) -> bool:

@@ -94,7 +94,11 @@ def take(key: str, *, limit: int, window_seconds: int, now: float | None = None)
     if granted <= 0:
         return Verdict(False, count, _retry_after(window, window_seconds, now))
     with _leases_lock:
-        _leases[key] = _Lease(window=window, limit=limit, left=granted - 1)
+        lease = _leases.get(key)
+        if lease is not None and lease.window == window and lease.limit == limit:
+            lease.left += granted - 1  # another thread leased meanwhile: keep both blocks
+        else:
+            _leases[key] = _Lease(window=window, limit=limit, left=granted - 1)
     return Verdict(True, count, _retry_after(window, window_seconds, now))
 
 

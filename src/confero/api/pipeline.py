@@ -51,7 +51,7 @@ from confero.api.render import (
     xml_feed,
 )
 from confero.events.models import Site
-from confero.rows import trailing_statement
+from confero.rows import reconnecting, trailing_statement
 
 log = logging.getLogger("confero.api")
 
@@ -420,9 +420,11 @@ def _log_statement(outcome: _Outcome, code: int, started: float) -> tuple[str, l
     """The INSERT of the call's log row, and its values."""
     if outcome.site is None and outcome.url_site is not None:
         # Refused before the gate ran (405, 413, 122, 201): still name the site if it exists.
-        outcome.site = Site.objects.filter(
-            event__code=outcome.url_site[0], environment=outcome.url_site[1]
-        ).first()
+        # This is the call's first statement then, so it is the one that reconnects.
+        code_, environment = outcome.url_site
+        outcome.site = reconnecting(
+            lambda: Site.objects.filter(event__code=code_, environment=environment).first()
+        )
     values = [
         connection.ops.adapt_datetimefield_value(timezone.now()),
         outcome.site.pk if outcome.site else None,
