@@ -158,3 +158,26 @@ def test_a_call_refused_before_the_gate_on_a_dropped_connection_is_still_logged(
         ("event", 0, 200, public_prefix(live_site.token)),
         ("event", 121, 405, ""),
     ]
+
+
+def test_with_server_side_binding_reads_and_writes_are_still_logged(api, live_site):
+    """`?server_side_binding=true` in DATABASE_URL (Django's option): psycopg then cannot send
+    several statements in one round trip, so the call log and the writes go one by one."""
+    options = connection.settings_dict["OPTIONS"]
+    options["server_side_binding"] = True
+    connection.close()  # the option applies to new connections
+    try:
+        read = event_do(api, live_site)
+        write = api.call(
+            live_site.url("addUser"),
+            {"apiToken": live_site.token, "firstName": "A", "lastName": "B",
+             "email": "a@example.org"},
+        )  # fmt: skip
+        binding = type(connection.cursor().cursor).__name__
+    finally:
+        del options["server_side_binding"]
+        connection.close()
+
+    prefix = public_prefix(live_site.token)
+    assert (read.code, write.code, binding) == (0, 0, "ServerBindingCursor")
+    assert logged_calls() == [("event", 0, 200, prefix), ("addUser", 0, 200, prefix)]

@@ -6,7 +6,7 @@ limit, on every call) leases units in blocks: a process adds a block of up to `L
 the shared counter and hands them out from memory until they run out or the window turns, so
 most calls write nothing. The shared count can then run ahead of the calls made, never behind:
 a limit is never exceeded, whatever the number of processes; a client may be refused up to
-(processes × block − 1) calls early, and the block is at most 1/`LEASE_DIVISOR` of the limit.
+processes × (block − 1) calls early, and the block is at most 1/`LEASE_DIVISOR` of the limit.
 Old windows are pruned now and then by the callers that write.
 See docs/decisions/0003-rate-limits-in-the-database.md and 0008.
 """

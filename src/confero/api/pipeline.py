@@ -51,7 +51,7 @@ from confero.api.render import (
     xml_feed,
 )
 from confero.events.models import Site
-from confero.rows import reconnecting, trailing_statement
+from confero.rows import can_batch, reconnecting, trailing_statement
 
 log = logging.getLogger("confero.api")
 
@@ -450,11 +450,11 @@ def _log_call(outcome: _Outcome, code: int, started: float, *, inside: bool = Fa
     write without its log row. Otherwise the row is written on its own and a failure is only
     logged, so the answer does not depend on the log. On PostgreSQL that row commits with
     `synchronous_commit` off: the call changed nothing, so its log row need not wait for the
-    disk (docs/decisions/0008-call-log-commits.md)."""
+    disk (docs/decisions/0008-per-call-database-work.md)."""
     try:
         sql, values = _log_statement(outcome, code, started)
         with connection.cursor() as cursor:
-            if inside or connection.vendor != "postgresql" or connection.in_atomic_block:
+            if inside or not can_batch() or connection.in_atomic_block:
                 cursor.execute(sql, values)
             else:
                 # One round trip: PostgreSQL runs the statements of a simple query in order.
@@ -462,7 +462,7 @@ def _log_call(outcome: _Outcome, code: int, started: float, *, inside: bool = Fa
     except Exception:
         if inside:
             raise
-        if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        if can_batch() and not connection.in_atomic_block:
             _end_failed_transaction()
         # The call's answer must not depend on the log; the failure itself is logged.
         log.exception("could not write the API call log")
