@@ -17,6 +17,8 @@ from tests.factories import EventFactory, open_site
 XML_CONTENT_TYPES = ("application/xml", "text/xml")
 _SCHEMA_LOCK = threading.Lock()  # a test may call the API from threads; one error log per schema
 
+pytest_plugins = ["tests.ratelimit_clock"]  # the `clock` fixture of the rate-limit tests
+
 
 @functools.cache
 def response_schema(root: str) -> etree.XMLSchema | None:

@@ -20,32 +20,9 @@ from confero.access import ratelimit
 from confero.access.models import ApiCall, ApiToken, RateCounter
 from confero.access.services import configure_profile
 from confero.access.tokens import issue_token
+from tests.ratelimit_clock import NOW, WINDOW_START, error_xml
 
-DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
-WINDOW_START = 1_800_000_000  # a multiple of 60: a window starts here
-NOW = WINDOW_START + 42  # 18 s before the next window
 COUNTER_TABLE = RateCounter._meta.db_table
-
-
-def error_xml(code: int, message: str) -> bytes:
-    return DECLARATION + f'<api><response code="{code}">{message}</response></api>'.encode()
-
-
-class Clock:
-    """Stands in for the rate limiter's `time` module: windows do not turn mid-test."""
-
-    def __init__(self, now: float):
-        self.now = now
-
-    def time(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    clock = Clock(NOW)
-    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=clock.time))
-    return clock
 
 
 @pytest.fixture(autouse=True)
