@@ -1,10 +1,18 @@
-"""Model instances from hand-written SQL, for the few queries that run on every API call.
+"""Hand-written SQL for the few statements every API call runs (docs/decisions/0007, 0008).
 
-`Model(**values)` costs ~25 µs on this project's machines (signals, defaults, descriptors for
-each field); an API call used to build four or five of them. `instance()` builds the same object
-the ORM would load — not `adding`, bound to the connection's alias, related objects cached — by
-filling its `__dict__`. Callers pass every concrete column (`columns()`): a column left out would
-be deferred and load itself with one query on first access, like `.only()`.
+- `instance()` and `Loader`: model instances from raw rows. `Model(**values)` costs ~25 µs on
+  this project's machines (signals, defaults, descriptors for each field); an API call used to
+  build four or five of them. `instance()` builds the same object the ORM would load — not
+  `adding`, bound to the connection's alias, related objects cached — by filling its `__dict__`.
+  Callers pass every concrete column (`columns()`): a column left out would be deferred and load
+  itself with one query on first access, like `.only()`.
+- `execute_batch()`: several statements in one round trip on PostgreSQL; `trailing_statement()`
+  lets the pipeline add a writing call's log row to the first batch.
+- `prepared_cursor()`, `prefer_generic_plans()`: prepared statements with generic plans on
+  PostgreSQL.
+- `reconnecting()`: the first read of a call reconnects when the database dropped the
+  connection (API calls skip Django's health check).
+- `now_sql()`: the database clock, as Django's `Now()` writes it.
 """
 
 import datetime as dt
@@ -49,7 +57,7 @@ def _converter(field) -> Any:
     if kind == "BooleanField":
         return lambda v: v if v is None else bool(v)
     if kind == "DateTimeField":
-        return _aware_datetime
+        return aware_datetime
     if kind == "UUIDField":
         return lambda v: v if v is None or isinstance(v, uuid.UUID) else uuid.UUID(str(v))
     if kind == "JSONField":
@@ -57,7 +65,7 @@ def _converter(field) -> Any:
     return None
 
 
-def _aware_datetime(value: Any) -> Any:
+def aware_datetime(value: Any) -> Any:
     # SQLite's driver gives naive datetimes (stored in UTC), or text for computed columns.
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value)

@@ -11,7 +11,7 @@ from confero.customfields.services import Assignment, answer_statements, set_ans
 from confero.errors import Conflict
 from confero.events.models import Site
 from confero.people.models import User, UserStatus
-from confero.rows import _aware_datetime, execute_batch, now_sql
+from confero.rows import aware_datetime, execute_batch, now_sql
 
 
 def _check_unique(
@@ -84,7 +84,7 @@ def update_user(
             )
         else:
             row = execute_batch(cursor, statements)
-    user.modified_at = _aware_datetime(row[0])
+    user.modified_at = aware_datetime(row[0])
     return user
 
 
