@@ -441,7 +441,7 @@ def call_log(env: dict) -> dict[str, int]:
     return json.loads(line.removeprefix("CALLS "))
 
 
-# A target is a base and optional `+flag`s, e.g. `prototype+api-mw+prepared`. Base: (settings
+# A target is a base and optional `+flag`s, e.g. `event.do+no-access-log`. Base: (settings
 # module or None for confero.settings, WSGI app or None for confero.wsgi:application, uses the
 # database). Flags: environment switches of bench/tuned_settings.py. All run under the
 # `confero serve` command line.
@@ -449,7 +449,6 @@ BASES = {
     "event.do": (None, None, True),
     "ceiling-wsgi": (None, "ceiling_wsgi:application", False),
     "ceiling-django": ("ceiling_django", None, False),
-    "prototype": ("lean_event_do", None, True),
 }
 FLAGS = {
     "api-mw": {"BENCH_MIDDLEWARE": "api"},
@@ -730,8 +729,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--variants",
         default="none",
         help="comma-separated targets run on each database after event.do: event.do or "
-        "prototype (bench/lean_event_do.py) with +flags (api-mw, prepared, no-health-check; "
-        "the last two only on PostgreSQL), e.g. prototype+api-mw",
+        "with +flags (api-mw, prepared, no-health-check, no-access-log; prepared and "
+        "no-health-check only on PostgreSQL), e.g. event.do+no-access-log",
     )
     parser.add_argument("--duration", type=int, default=15, help="seconds per measured run")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up per server")

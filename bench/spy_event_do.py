@@ -2,7 +2,7 @@
 
     python3 -m venv /tmp/py-spy && /tmp/py-spy/bin/pip install py-spy   # not a project dependency
     .venv/bin/python bench/spy_event_do.py --py-spy /tmp/py-spy/bin/py-spy --rev HEAD
-    .venv/bin/python bench/spy_event_do.py --py-spy … --target prototype --db postgres
+    .venv/bin/python bench/spy_event_do.py --py-spy … --target event.do+no-access-log --db postgres
 
 Starts the target as event_do.py does (same setup, same `confero serve` command line), runs
 `wrk -t2 -c16` for --seconds + 6 s, and records both workers with `py-spy record --subprocesses`
@@ -110,7 +110,9 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--py-spy", default=shutil.which("py-spy") or "py-spy")
     parser.add_argument("--db", default="sqlite", choices=["sqlite", "postgres"])
-    parser.add_argument("--target", default="event.do", help="as in event_do.py, e.g. prototype")
+    parser.add_argument(
+        "--target", default="event.do", help="as in event_do.py, e.g. event.do+no-access-log"
+    )
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--quiet-timeout", type=float, default=120)

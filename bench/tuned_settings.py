@@ -3,14 +3,15 @@ on by an environment variable (event_do.py sets them for the `+flag` targets):
 
 - BENCH_MIDDLEWARE=api: only the middleware an API call needs (`SecurityMiddleware`,
   `CommonMiddleware`); no sessions, auth, messages, CSRF or clickjacking headers;
-- BENCH_PG_PREPARE=1: psycopg's server-side binding on PostgreSQL (`OPTIONS.server_side_binding`),
-  so that psycopg prepares a statement after 5 executions on a connection and PostgreSQL stops
-  planning the pipeline's joins on every call;
+- BENCH_PG_PREPARE=1: psycopg's server-side binding on PostgreSQL (`OPTIONS.server_side_binding`).
+  It prepares nothing by itself (Django sets psycopg's `prepare_threshold` to None), and it turns
+  Confero's own prepared statements off (confero.rows, decision 0008): a knob to compare with;
 - BENCH_NO_HEALTH_CHECK=1: no per-request connection health check (`CONN_HEALTH_CHECKS`), which
-  costs a `SELECT 1` round trip on the first query of every request on PostgreSQL.
+  costs a `SELECT 1` round trip on the first query of every request on PostgreSQL (API calls skip
+  it anyway since decision 0008; the console does not).
 
-Without any of them it is `confero.settings` unchanged. ceiling_django.py and lean_event_do.py
-build on it; `DJANGO_SETTINGS_MODULE=tuned_settings` runs the real pipeline with the changes.
+Without any of them it is `confero.settings` unchanged. ceiling_django.py builds on it;
+`DJANGO_SETTINGS_MODULE=tuned_settings` runs the real pipeline with the changes.
 """
 
 import os

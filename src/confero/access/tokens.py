@@ -92,23 +92,6 @@ def looks_like_token(plain: str) -> bool:
     return plain.startswith(("cfo_test_", "cfo_live_")) and len(plain) <= 200
 
 
-def find_usable_token(plain: str) -> ApiToken | None:
-    """The token with its profile, site, event and account, if it is neither revoked nor expired.
-    Which site it may be used on is the caller's check."""
-    if not looks_like_token(plain):
-        return None
-    token = (
-        ApiToken.objects.select_related("profile__site__event__account")
-        .filter(token_hash=hash_token(plain))
-        .first()
-    )
-    if token is None or token.revoked_at is not None:
-        return None
-    if token.expires_at is not None and token.expires_at <= timezone.now():
-        return None
-    return token
-
-
 def mark_used(token: ApiToken, *, now: dt.datetime) -> None:
     """Records use at most once a minute per token: one write less on nearly every call."""
     if token.last_used_at is None or now - token.last_used_at >= dt.timedelta(minutes=1):
