@@ -124,6 +124,8 @@ def main(argv: list[str] | None = None) -> None:
 def cmd_serve(args) -> None:
     from django.core.management import call_command
 
+    from confero.gunicorn_logging import ACCESS_LOG_FORMAT
+
     call_command("migrate", interactive=False, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
     gunicorn = shutil.which("gunicorn") or str(Path(sys.executable).parent / "gunicorn")
@@ -145,7 +147,9 @@ def cmd_serve(args) -> None:
             "--access-logfile",
             "-",
             "--access-logformat",
-            '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms',
+            ACCESS_LOG_FORMAT,
+            "--logger-class",
+            "confero.gunicorn_logging.Logger",
             "--forwarded-allow-ips",
             "",
             # Not used; its fixed per-user path would clash between two servers on one machine.
