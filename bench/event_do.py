@@ -712,25 +712,14 @@ def report(runs: list[Run], args) -> str:
 # --- main ----------------------------------------------------------------------------------
 
 
-def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def add_load_options(parser: argparse.ArgumentParser, *, budget: int) -> None:
+    """The options of a load run under wrk, shared with update_user.py: duration, warm-up, wrk's
+    threads and connections, gunicorn's workers, PostgreSQL settings, quiet wait, budget, --rev."""
     parser.add_argument(
         "--db",
         default="sqlite,postgres",
         help="comma-separated: sqlite, postgres (throw-away cluster), env "
         "(the DATABASE_URL of the environment; must be an empty database)",
-    )
-    parser.add_argument(
-        "--ceilings",
-        default="ceiling-wsgi,ceiling-django",
-        help="comma-separated: ceiling-wsgi, ceiling-django, ceiling-django+api-mw, or none",
-    )
-    parser.add_argument(
-        "--variants",
-        default="none",
-        help="comma-separated targets run on each database after event.do: event.do or "
-        "with +flags (api-mw, prepared, no-health-check, no-access-log; prepared and "
-        "no-health-check only on PostgreSQL), e.g. event.do+no-access-log",
     )
     parser.add_argument("--duration", type=int, default=15, help="seconds per measured run")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up per server")
@@ -750,12 +739,31 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default=120,
         help="before each run, wait up to this many seconds for other processes to go quiet",
     )
-    parser.add_argument("--budget", type=int, default=1800, help="hard limit for the whole run, s")
+    parser.add_argument(
+        "--budget", type=int, default=budget, help="hard limit for the whole run, s"
+    )
     parser.add_argument(
         "--rev",
         help="benchmark this git revision of src/ (exported with git archive) "
         "instead of the working tree, e.g. --rev HEAD",
     )
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--ceilings",
+        default="ceiling-wsgi,ceiling-django",
+        help="comma-separated: ceiling-wsgi, ceiling-django, ceiling-django+api-mw, or none",
+    )
+    parser.add_argument(
+        "--variants",
+        default="none",
+        help="comma-separated targets run on each database after event.do: event.do or "
+        "with +flags (api-mw, prepared, no-health-check, no-access-log; prepared and "
+        "no-health-check only on PostgreSQL), e.g. event.do+no-access-log",
+    )
+    add_load_options(parser, budget=1800)
     parser.add_argument(
         "--report", type=Path, metavar="JSON", help="only print the table of a --json file again"
     )

@@ -394,35 +394,8 @@ def report(results: list[Result], args, *, show_sql: bool = False) -> str:
 
 def parse_args(argv: list[str], *, known_only: bool = False) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--db",
-        default="sqlite,postgres",
-        help="comma-separated: sqlite, postgres (throw-away cluster), env "
-        "(the DATABASE_URL of the environment; must be an empty database)",
-    )
+    ed.add_load_options(parser, budget=900)
     parser.add_argument("--users", type=int, default=2000)
-    parser.add_argument("--duration", type=int, default=15, help="seconds per measured run")
-    parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up per server")
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument(
-        "--pg-setting",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="extra PostgreSQL setting for the throw-away cluster (experiments)",
-    )
-    parser.add_argument(
-        "--quiet-timeout",
-        type=float,
-        default=120,
-        help="before each run, wait up to this many seconds for other processes to go quiet",
-    )
-    parser.add_argument("--budget", type=int, default=900, help="hard limit for the whole run, s")
-    parser.add_argument(
-        "--rev", help="benchmark this git revision of src/ (git archive), e.g. --rev HEAD"
-    )
     parser.add_argument("--show-sql", action="store_true", help="list the SQL of one call")
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs)")
