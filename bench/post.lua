@@ -19,31 +19,7 @@ function init(args)
    wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 end
 
-function response(status, headers, body)
-   if status ~= 200 then
-      bad_status = bad_status + 1
-   elseif not string.find(body, '<response code="0">', 1, true) then
-      bad_code = bad_code + 1
-   else
-      good = good + 1
-   end
-end
-
-function done(summary, latency, requests)
-   local g, s, c = 0, 0, 0
-   for _, thread in ipairs(threads) do
-      g = g + thread:get("good")
-      s = s + thread:get("bad_status")
-      c = c + thread:get("bad_code")
-   end
-   local e = summary.errors
-   io.write(string.format(
-      'BENCH_JSON {"requests": %d, "duration_us": %d, "bytes": %d, ' ..
-      '"good": %d, "bad_status": %d, "bad_code": %d, ' ..
-      '"errors": {"connect": %d, "read": %d, "write": %d, "status": %d, "timeout": %d}, ' ..
-      '"latency_us": {"mean": %.1f, "p50": %d, "p90": %d, "p99": %d, "p999": %d, "max": %d}}\n',
-      summary.requests, summary.duration, summary.bytes, g, s, c,
-      e.connect, e.read, e.write, e.status, e.timeout,
-      latency.mean, latency:percentile(50), latency:percentile(90), latency:percentile(99),
-      latency:percentile(99.9), latency.max))
-end
+-- Checking the answers and the final JSON line: checks.lua, next to this script.
+local checks = dofile((debug.getinfo(1, "S").source:match("^@(.*[/\\])") or "") .. "checks.lua")
+response = checks.response
+done = checks.done(threads)
