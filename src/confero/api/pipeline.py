@@ -451,18 +451,16 @@ def _log_call(outcome: _Outcome, code: int, started: float, *, inside: bool = Fa
     logged, so the answer does not depend on the log. On PostgreSQL that row commits with
     `synchronous_commit` off: the call changed nothing, so its log row need not wait for the
     disk (docs/decisions/0008-per-call-database-work.md)."""
+    # One round trip: PostgreSQL runs the statements of a simple query in order.
+    asynchronous = not inside and can_batch() and not connection.in_atomic_block
     try:
         sql, values = _log_statement(outcome, code, started)
         with connection.cursor() as cursor:
-            if inside or not can_batch() or connection.in_atomic_block:
-                cursor.execute(sql, values)
-            else:
-                # One round trip: PostgreSQL runs the statements of a simple query in order.
-                cursor.execute(_ASYNC_LOG_SQL, values)
+            cursor.execute(_ASYNC_LOG_SQL if asynchronous else sql, values)
     except Exception:
         if inside:
             raise
-        if can_batch() and not connection.in_atomic_block:
+        if asynchronous:
             _end_failed_transaction()
         # The call's answer must not depend on the log; the failure itself is logged.
         log.exception("could not write the API call log")
