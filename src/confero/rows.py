@@ -168,20 +168,57 @@ _NOW_SQL: dict[str, str] = {}
 
 
 def prepared_cursor():
-    """A cursor for the few statements every call runs, to use as `connection.cursor()` (Django's
-    wrapper: the query log and the test suite's query counts see them). On PostgreSQL it
-    prepares each statement on first use and runs it from then on without parsing or planning
-    it again (a generic plan: these are lookups by unique keys). Django turns psycopg's prepared
+    """A cursor for the few statements every call runs. On PostgreSQL it prepares each statement
+    on first use and runs it from then on without parsing or planning it again (a generic plan:
+    these are lookups by unique keys and single-row inserts). Django turns psycopg's prepared
     statements off (for transaction-mode poolers): `CONFERO_DB_PREPARED_STATEMENTS=0` does here
     too, and so does `server_side_binding`. Elsewhere it is Django's own cursor.
-    See docs/decisions/0008."""
+
+    While something watches the SQL (Django's query log: DEBUG, the test suite's query counts;
+    an `execute_wrapper`), the cursor comes wrapped by Django as usual. Otherwise it is one
+    driver cursor kept per connection, with Django's error translation but without the
+    wrapper's per-statement bookkeeping, which cost about as much as the driver's own work on
+    these statements (docs/decisions/0008)."""
     if not _prepares(connection):
         return connection.cursor()
     connection.ensure_connection()
-    with connection.wrap_database_errors:
-        # What Django's create_cursor() makes, but binding on the server and preparing (its
-        # default cursor class, ClientCursor, binds in the client and never prepares).
-        return connection._prepare_cursor(_preparing_cursor_class()(connection.connection))
+    if connection.queries_logged or connection.execute_wrappers:
+        with connection.wrap_database_errors:
+            # What Django's create_cursor() makes, but binding on the server and preparing (its
+            # default cursor class, ClientCursor, binds in the client and never prepares).
+            return connection._prepare_cursor(_preparing_cursor_class()(connection.connection))
+    kept = getattr(connection, "_confero_kept_cursor", None)
+    if kept is None or kept.driver_connection is not connection.connection:
+        kept = _KeptCursor(connection)
+        connection._confero_kept_cursor = kept
+    return kept
+
+
+class _KeptCursor:
+    """A preparing driver cursor that lives as long as its connection (see prepared_cursor):
+    the same calls as Django's cursor for what the statements here need, the same exceptions
+    (django.db's, so `reconnecting` and the pipeline see what they expect)."""
+
+    def __init__(self, db) -> None:
+        self.db = db
+        self.driver_connection = db.connection
+        with db.wrap_database_errors:
+            self.cursor = _preparing_cursor_class()(db.connection)
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.db.validate_no_broken_transaction()
+        with self.db.wrap_database_errors:
+            self.cursor.execute(sql, params)
+
+    def fetchone(self) -> tuple | None:
+        with self.db.wrap_database_errors:
+            return self.cursor.fetchone()
+
+    def __enter__(self) -> "_KeptCursor":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        pass  # kept for the next statement on this connection
 
 
 def _prepares(db) -> bool:

@@ -51,7 +51,7 @@ from confero.api.render import (
     xml_feed,
 )
 from confero.events.models import Site
-from confero.rows import can_batch, reconnecting, trailing_statement
+from confero.rows import prepared_cursor, reconnecting, trailing_statement
 
 log = logging.getLogger("confero.api")
 
@@ -413,7 +413,11 @@ _LOG_SQL = (
 )
 
 
-_ASYNC_LOG_SQL = f"BEGIN; SET LOCAL synchronous_commit TO off; {_LOG_SQL}; COMMIT"
+# The same INSERT, committing without waiting for the disk (PostgreSQL, outside a transaction):
+# set_config(…, true) sets synchronous_commit for the statement's own implicit transaction,
+# which is what its commit reads; the session keeps its setting. One statement, so it can be
+# prepared, and a failure leaves no transaction open.
+_ASYNC_LOG_SQL = f"{_LOG_SQL} RETURNING set_config('synchronous_commit', 'off', true)"
 
 
 def _log_statement(outcome: _Outcome, code: int, started: float) -> tuple[str, list]:
@@ -451,25 +455,15 @@ def _log_call(outcome: _Outcome, code: int, started: float, *, inside: bool = Fa
     logged, so the answer does not depend on the log. On PostgreSQL that row commits with
     `synchronous_commit` off: the call changed nothing, so its log row need not wait for the
     disk (docs/decisions/0008-per-call-database-work.md)."""
-    # One round trip: PostgreSQL runs the statements of a simple query in order.
-    asynchronous = not inside and can_batch() and not connection.in_atomic_block
+    asynchronous = (
+        not inside and connection.vendor == "postgresql" and not connection.in_atomic_block
+    )
     try:
         sql, values = _log_statement(outcome, code, started)
-        with connection.cursor() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(_ASYNC_LOG_SQL if asynchronous else sql, values)
     except Exception:
         if inside:
             raise
-        if asynchronous:
-            _end_failed_transaction()
         # The call's answer must not depend on the log; the failure itself is logged.
         log.exception("could not write the API call log")
-
-
-def _end_failed_transaction() -> None:
-    """A statement of _ASYNC_LOG_SQL failed: its BEGIN left an aborted transaction open."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("ROLLBACK")
-    except Exception:
-        log.exception("could not roll back after the call log failed")
