@@ -137,9 +137,11 @@ def execute_batch(cursor, statements: Sequence[tuple[str, Sequence[Any]]]) -> An
         statements = [_trailing.make(), *statements]
         _trailing.used = True
     if can_batch() and len(statements) > 1:
-        cursor.execute(
-            "; ".join(sql for sql, _ in statements), [p for _, ps in statements for p in ps]
-        )
+        # Each statement merged with its values by the driver (as it would for execute), one
+        # by one: psycopg caches how it parses a statement of up to 50 parameters, never one
+        # of more, and the batch has more (docs/performance.md).
+        mogrify = cursor.cursor.mogrify
+        cursor.execute("; ".join([mogrify(sql, params) for sql, params in statements]))
         while cursor.nextset():
             pass
     else:
