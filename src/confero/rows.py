@@ -130,30 +130,12 @@ def trailing_statement(make: Callable[[], tuple[str, Sequence[Any]]]) -> Iterato
 
 
 def execute_batch(cursor, statements: Sequence[tuple[str, Sequence[Any]]]) -> Any:
-    """Runs the statements — INSERT, UPDATE or DELETE, none depending on another's effects —
-    in one round trip where the database allows (inside the caller's transaction: a failing
-    statement fails the whole call). The first row of the last statement's result, if it
-    returns any. A `trailing_statement` goes first.
-
-    On PostgreSQL with prepared statements they become one statement, the others as
-    data-modifying WITH queries ahead of the last: prepared once per connection, so the server
-    neither parses nor plans them again (docs/decisions/0008). Such queries all see the database
-    as it was before the statement, hence the rule above; each runs exactly once, to completion.
-    Without prepared statements they go as one multi-statement string."""
+    """Runs the statements in order, in one round trip where the database allows (inside the
+    caller's transaction: a failing statement fails the whole call). The first row of the last
+    statement's result, if it returns any. A `trailing_statement` goes first."""
     if _trailing.make is not None and not _trailing.used:
         statements = [_trailing.make(), *statements]
         _trailing.used = True
-    if _prepares(connection):
-        *before, (last, last_params) = statements
-        sql = last
-        if before:
-            queries = ", ".join(f"batch_{i} AS ({query})" for i, (query, _) in enumerate(before))
-            sql = f"WITH {queries} {last}"
-        params = [p for _, ps in before for p in ps]
-        params.extend(last_params)
-        with prepared_cursor() as prepared:
-            prepared.execute(sql, params)
-            return prepared.fetchone() if prepared.description else None
     if can_batch() and len(statements) > 1:
         # Each statement merged with its values by the driver (as it would for execute), one
         # by one: psycopg caches how it parses a statement of up to 50 parameters, never one
@@ -233,10 +215,6 @@ class _KeptCursor:
     def fetchone(self) -> tuple | None:
         with self.db.wrap_database_errors:
             return self.cursor.fetchone()
-
-    @property
-    def description(self):
-        return self.cursor.description
 
     def __enter__(self) -> "_KeptCursor":
         return self

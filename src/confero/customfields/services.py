@@ -216,37 +216,10 @@ def answer_statements(
     record_type: str, record_id: int, assignments: Sequence[Assignment]
 ) -> list[tuple[str, list]]:
     """The DELETE and INSERT that `set_answers` runs, for callers that batch them with their own
-    statements (hand-written: they run on every updateUser.do). On PostgreSQL the field IDs and
-    the rows go as arrays: the statements keep one shape, whatever the number of values, and a
-    handful of parameters (rows.execute_batch prepares them)."""
+    statements (hand-written: they run on every updateUser.do)."""
     if not assignments:
         return []
     field_ids = [a.field.pk for a in assignments]
-    rows = [
-        (a.field.pk, value.pk if value else None, text)
-        for a in assignments
-        for value, text in a.choices
-    ]
-    if connection.vendor == "postgresql":
-        statements = [
-            (
-                f"DELETE FROM {_ANSWER} WHERE record_type = %s AND record_id = %s "  # noqa: S608
-                "AND field_id = ANY(%s::bigint[])",
-                [record_type, record_id, field_ids],
-            )
-        ]
-        if rows:
-            fields, values, texts = (list(column) for column in zip(*rows, strict=True))
-            statements.append(
-                (
-                    f"INSERT INTO {_ANSWER} (field_id, record_type, record_id, value_id, text) "  # noqa: S608
-                    "SELECT answer.field_id, %s, %s, answer.value_id, answer.text "
-                    "FROM unnest(%s::bigint[], %s::bigint[], %s::text[]) "
-                    "AS answer (field_id, value_id, text)",
-                    [record_type, record_id, fields, values, texts],
-                )
-            )
-        return statements
     statements = [
         (
             f"DELETE FROM {_ANSWER} WHERE record_type = %s AND record_id = %s "  # noqa: S608
@@ -254,16 +227,17 @@ def answer_statements(
             [record_type, record_id, *field_ids],
         )
     ]
+    rows = [
+        (a.field.pk, record_type, record_id, value.pk if value else None, text)
+        for a in assignments
+        for value, text in a.choices
+    ]
     if rows:
         statements.append(
             (
                 f"INSERT INTO {_ANSWER} (field_id, record_type, record_id, value_id, text) "  # noqa: S608
                 f"VALUES {', '.join(['(%s, %s, %s, %s, %s)'] * len(rows))}",
-                [
-                    v
-                    for field, value, text in rows
-                    for v in (field, record_type, record_id, value, text)
-                ],
+                [v for row in rows for v in row],
             )
         )
     return statements
