@@ -170,6 +170,16 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _call_log_rows_written_by_their_calls():
+    """Every call writes its own call-log row, at once (CONFERO_CALL_LOG_FLUSH_MS=0): the tests
+    read the log right after their calls, inside their own transactions. The batches are tested
+    on their own (tests/api/test_call_log_batches.py)."""
+    from django.conf import settings
+
+    settings.CONFERO_CALL_LOG_FLUSH_MS = 0
+
+
 @pytest.fixture(autouse=True)
 def _fresh_rate_limit_leases():
     """Rate-limit units leased by this process (confero.access.ratelimit.take) belong to the

@@ -36,7 +36,7 @@ from confero.access.gate import Gate, is_usable, load_gate
 from confero.access.models import ApiCall, ApiProfile, ApiToken
 from confero.access.networks import client_address, is_allowed, parse_address
 from confero.access.tokens import hash_token, looks_like_token, mark_used, redact_tokens
-from confero.api import codes
+from confero.api import calllog, codes
 from confero.api.codes import ApiError
 from confero.api.params import RawParams, buffer_unsized_body, guid, parse_declared, read_raw_params
 from confero.api.registry import ACTING_PARAMS, REGISTRY, STANDARD_PARAMS, Resource
@@ -451,17 +451,21 @@ def _log_call(outcome: _Outcome, code: int, started: float, *, inside: bool = Fa
     """One row per call, written by hand-written SQL: it runs on every call (see access/gate).
 
     `inside` a writing call's transaction, a failure propagates and rolls the call back: no
-    write without its log row. Otherwise the row is written on its own and a failure is only
-    logged, so the answer does not depend on the log. On PostgreSQL that row commits with
-    `synchronous_commit` off: the call changed nothing, so its log row need not wait for the
-    disk (docs/decisions/0008-per-call-database-work.md)."""
-    asynchronous = (
-        not inside and connection.vendor == "postgresql" and not connection.in_atomic_block
-    )
+    write without its log row. Otherwise the call changed nothing and the row is handed to the
+    process's batches (confero.api.calllog), or, with batching off, written on its own; a
+    failure is only logged, so the answer does not depend on the log. On PostgreSQL such a row
+    written on its own commits with `synchronous_commit` off: it need not wait for the disk
+    (docs/decisions/0008-per-call-database-work.md)."""
+    on_its_own = not inside and not connection.in_atomic_block
     try:
         sql, values = _log_statement(outcome, code, started)
+        if on_its_own and calllog.enabled():
+            calllog.add(sql, values)
+            return
+        if on_its_own and connection.vendor == "postgresql":
+            sql = _ASYNC_LOG_SQL
         with prepared_cursor() as cursor:
-            cursor.execute(_ASYNC_LOG_SQL if asynchronous else sql, values)
+            cursor.execute(sql, values)
     except Exception:
         if inside:
             raise
