@@ -141,7 +141,7 @@ CONFERO_AUTH_FAILURE_LIMIT = _env_int("CONFERO_AUTH_FAILURE_LIMIT", 30)
 CONFERO_RATE_WINDOW_SECONDS = _env_int("CONFERO_RATE_WINDOW_SECONDS", 60)
 # The call-log rows of calls that changed nothing are written in batches, by each server process,
 # at most this many milliseconds after their answers (confero.api.calllog); 0 = one by one.
-CONFERO_CALL_LOG_FLUSH_MS = _env_int("CONFERO_CALL_LOG_FLUSH_MS", 200)
+CONFERO_CALL_LOG_FLUSH_MS = _env_int("CONFERO_CALL_LOG_FLUSH_MS", 50)
 
 LOGGING = {
     "version": 1,

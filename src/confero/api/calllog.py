@@ -4,13 +4,18 @@ batches (docs/decisions/0009-call-log-batches.md).
 Writing a read's row on its own was a third of the cost of an `event.do` call: a round trip and a
 commit on PostgreSQL, and on SQLite a write transaction that the other server processes had to
 queue behind (SQLite's busy handler sleeps whole milliseconds: the answers' p99). Instead, each
-server process keeps such rows in memory and a thread of its own writes them, in one transaction
-per batch, every `CONFERO_CALL_LOG_FLUSH_MS` milliseconds (and sooner once `BATCH_ROWS` are
-waiting); what is still waiting when the process exits is written then.
+server process keeps such rows in memory and writes them in one transaction per batch:
+ - after a response has gone out (Django's `request_finished`, sent when the server closes the
+   response), once the oldest waiting row is `CONFERO_CALL_LOG_FLUSH_MS` old or `BATCH_ROWS`
+   wait — in the thread that served the call, so no other thread competes with the next call for
+   the interpreter;
+ - when no call comes to do it (an idle process), by a thread of the process's own, after twice
+   that delay;
+ - when the process exits, whatever still waits.
 
-The price: a row reaches the table up to that long after its answer, and a process killed
+The price: a row reaches the table up to about that long after its answer, and a process killed
 outright (SIGKILL, the OOM killer) loses the rows it had not written yet. A writing call's row is
-never buffered: it commits with the call's own transaction (confero.api.pipeline). 0 turns
+never batched: it commits with the call's own transaction (confero.api.pipeline). 0 turns
 batching off: every row is written by its call, as the test suite does.
 """
 
@@ -18,15 +23,17 @@ import atexit
 import logging
 import os
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.core.signals import request_finished
+from django.db import DatabaseError, connection, transaction
 
 log = logging.getLogger("confero.api")
 
-BATCH_ROWS = 500  # a flush starts early once this many rows wait; one INSERT per … rows
+BATCH_ROWS = 500  # a batch is due once this many rows wait; one transaction per … rows
 MAX_WAITING = 50_000  # rows kept while the database refuses them; beyond, the oldest are dropped
 
 
@@ -35,7 +42,7 @@ def enabled() -> bool:
 
 
 class _Batches:
-    """The rows waiting in this process, and the thread that writes them."""
+    """The rows waiting in this process, and the thread that writes them when calls do not."""
 
     def __init__(self) -> None:
         self._reset()
@@ -45,7 +52,7 @@ class _Batches:
         self.rows: list[Sequence[Any]] = []
         self.lock = threading.Lock()  # guards `rows`
         self.writing = threading.Lock()  # held while a batch is written
-        self.wake = threading.Event()
+        self.oldest = 0.0  # time.monotonic() when the oldest waiting row came
         self.thread: threading.Thread | None = None
 
     def add(self, sql: str, values: Sequence[Any]) -> None:
@@ -53,24 +60,32 @@ class _Batches:
             # A forked child (a gunicorn worker): the parent's rows are the parent's to write.
             self._reset()
         with self.lock:
-            self.sql = sql
+            if not self.rows:
+                self.oldest = time.monotonic()
+            self.sql = sql  # the call log's INSERT (always the same)
             self.rows.append(values)
-            waiting = len(self.rows)
             if self.thread is None:
                 self._start()
-        if waiting >= BATCH_ROWS:
-            self.wake.set()
+
+    def due(self, delay: float) -> bool:
+        """Whether rows wait, the oldest for `delay` seconds or more, or a full batch."""
+        rows = self.rows
+        return bool(rows) and (len(rows) >= BATCH_ROWS or time.monotonic() - self.oldest >= delay)
 
     def _start(self) -> None:
-        self.thread = threading.Thread(target=self._run, name="confero-call-log", daemon=True)
+        self.thread = threading.Thread(target=self._idle, name="confero-call-log", daemon=True)
         self.thread.start()
         atexit.register(self.flush)
 
-    def _run(self) -> None:
+    def _idle(self) -> None:
         while True:
-            self.wake.wait(settings.CONFERO_CALL_LOG_FLUSH_MS / 1000)
-            self.wake.clear()
-            self.flush()
+            delay = max(settings.CONFERO_CALL_LOG_FLUSH_MS, 10) / 1000
+            time.sleep(min(delay, 1.0))
+            if self.due(2 * delay):  # no call came to write them
+                self.flush()
+                # This thread writes only while calls do not come: it does not keep a
+                # database connection open between such moments.
+                _discard_connection()
 
     def flush(self) -> int:
         """Writes every waiting row; the number written. Safe from any thread."""
@@ -92,6 +107,7 @@ class _Batches:
     def _keep(self, rows: list) -> None:
         with self.lock:
             self.rows[:0] = rows
+            self.oldest = time.monotonic()  # the next attempt after the delay, not at once
             dropped = len(self.rows) - MAX_WAITING
             if dropped > 0:
                 del self.rows[:dropped]
@@ -99,32 +115,37 @@ class _Batches:
 
 
 def _write(sql: str, rows: list) -> int:
-    """One transaction for the batch; a batch the database refuses as a whole is retried row by
-    row, so that one bad row cannot hold the others back (it is logged and dropped). The rows
-    dealt with: all of them, unless the database is away (then it raises)."""
+    """One transaction for the batch. A batch the database refuses is tried again row by row, so
+    that one bad row cannot hold the others back: it is logged and dropped. When the database
+    is away or refuses every row (a lost table, a full disk), this raises and the rows wait for
+    the next attempt. The rows dealt with: all of them, when it returns."""
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.executemany(sql, rows)
         return len(rows)
     except Exception:
-        if not connection.is_usable():
-            raise  # the database is away: keep every row for the next attempt
-    written = 0
+        if not connection.is_usable() or len(rows) == 1:
+            raise
+    refused = []
     for row in rows:
         try:
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(sql, row)
-            written += 1
         except Exception:
             if not connection.is_usable():
                 raise
-            log.exception("dropped an API call-log row the database refused: %r", row[4:8])
+            refused.append(row)
+    if len(refused) == len(rows):
+        raise DatabaseError(f"the database refused each of {len(rows)} call-log rows")
+    for row in refused:
+        log.error("dropped an API call-log row the database refused: %r", tuple(row[4:8]))
     return len(rows)
 
 
 def _discard_connection() -> None:
+    """Closes this thread's database connection: the next statement reconnects."""
     try:
-        connection.close()  # the next attempt reconnects
+        connection.close()
     except Exception:
         log.exception("could not close the call log's database connection")
 
@@ -140,3 +161,12 @@ def add(sql: str, values: Sequence[Any]) -> None:
 def flush() -> int:
     """Writes the rows waiting in this process now (tests, shutdown); the number written."""
     return _batches.flush()
+
+
+def after_response(**kwargs) -> None:
+    """`request_finished`: the response has gone out; write the batch if it is due."""
+    if _batches.pid == os.getpid() and _batches.due(settings.CONFERO_CALL_LOG_FLUSH_MS / 1000):
+        _batches.flush()
+
+
+request_finished.connect(after_response, dispatch_uid="confero.api.calllog")
