@@ -135,13 +135,21 @@ def test_a_batch_the_database_refuses_is_kept_and_written_later(
     assert logged_calls() == [("event", 0, 200, public_prefix(live_site.token), "127.0.0.1")] * 2
 
 
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        (1, 987_654_321),  # no such site: the foreign key refuses the row when it commits
+        (4, None),  # method may not be NULL: refused by the INSERT itself
+    ],
+    ids=["refused-at-commit", "refused-by-the-insert"],
+)
 def test_one_row_the_database_refuses_does_not_hold_back_the_others(
-    api, live_site, batches, caplog
+    api, live_site, batches, caplog, column, value
 ):
     event_do(api, live_site)
     good = calllog._batches.rows[0]
     bad = list(good)
-    bad[1] = 987_654_321  # no such site: the foreign key refuses the row
+    bad[column] = value
     calllog.add(pipeline._LOG_SQL, bad)
     event_do(api, live_site)
 
