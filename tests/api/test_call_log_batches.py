@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 
@@ -207,3 +208,72 @@ def test_when_the_process_exits_the_waiting_rows_are_written(tmp_path):
 
     assert (done.returncode, done.stdout, done.stderr) == (0, "200 0\n", "")
     assert count.stdout == "(1, 0)\n"
+
+
+def test_a_server_stopped_with_sigterm_writes_its_waiting_rows_first(tmp_path):
+    """`confero serve` (gunicorn, two workers) answers three calls whose rows wait for a minute;
+    SIGTERM — what systemd, Docker and Ctrl-C's process manager send — stops it, and the rows
+    are in the table when it has stopped."""
+    import os
+    import re
+    import signal
+    import socket
+    import urllib.request
+
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "CONFERO_DATA_DIR": str(tmp_path),
+        "CONFERO_CALL_LOG_FLUSH_MS": "60000",
+        "CONFERO_LOG_LEVEL": "WARNING",
+    }
+    confero = [str(Path(sys.executable).parent / "confero")]  # the console script
+    subprocess.run([*confero, "manage", "migrate", "-v", "0"], env=env, check=True, timeout=120)
+    subprocess.run(
+        [*confero, "event", "create", "--code", "stop", "--name", "Stop"], env=env, check=True
+    )
+    created = subprocess.run(
+        [*confero, "token", "create", "--event", "stop", "--site", "production",
+         "--allow", "127.0.0.1"],
+        env=env, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    token = re.search(r"^(cfo_live_\w+)$", created.stdout, re.M).group(1)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [*confero, "serve", "--port", str(port), "--workers", "2"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}/stop/api/event.do"
+        body = f"apiToken={token}".encode()
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(url, body, timeout=5).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        answers = [urllib.request.urlopen(url, body, timeout=5).status for _ in range(2)]
+        waiting = _count_rows(tmp_path)
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+
+    assert answers == [200, 200]
+    assert waiting == "(0, None)\n"  # all three rows still wait in the workers
+    assert server.returncode == 0
+    assert _count_rows(tmp_path) == "(3, 0)\n"
+
+
+def _count_rows(data_dir) -> str:
+    return subprocess.run(
+        [sys.executable, "-c", "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("
+         "'SELECT count(*), max(code) FROM access_apicall').fetchone())",
+         str(data_dir / "confero.sqlite3")],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
