@@ -85,6 +85,8 @@ class Run:
     cpu_us_per_req: dict = field(default_factory=dict)  # component -> CPU µs per request
     quiet_wait_s: float = 0.0  # waited for other processes to calm down before the run
     other_load: float = 0.0  # CPUs' worth used by other processes during the measured run
+    host_us: float = 0.0  # `timeit sum(range(1000))` just before the run: how fast the host is
+    switch_us: float = 0.0  # a round trip between two processes over a socket, just before
     problems: list = field(default_factory=list)
 
     @property
@@ -288,6 +290,8 @@ def measure(
     every answer. The CPU that other processes used during the run is recorded too.
     `after_warmup()`, if given, runs between the warm-up and the measured run."""
     run_.quiet_wait_s = wait_for_quiet(args.quiet_timeout)
+    run_.host_us = host_speed_us()
+    run_.switch_us = switch_us()
     load = {
         "threads": args.threads,
         "connections": args.connections,
@@ -612,6 +616,41 @@ def describe_code(rev: str | None, work: Path) -> str:
 # --- report --------------------------------------------------------------------------------
 
 
+def host_speed_us() -> float:
+    """µs per `sum(range(1000))`, best of 5 (what `python -m timeit` prints): this host's speed
+    moves by up to 1.8× within minutes, and every figure with it (docs/performance.md)."""
+    import timeit
+
+    return min(timeit.repeat("sum(range(1000))", number=2000, repeat=5)) / 2000 * 1e6
+
+
+def switch_us(trips: int = 5000) -> float:
+    """µs per round trip of one byte between two processes over a socket pair (best of 3): what
+    every call to the server, and every statement to PostgreSQL, pays in wake-ups. On this VM it
+    moves with the load benchmarks' results where the timeit figure does not."""
+    import socket
+
+    best = float("inf")
+    for _ in range(3):
+        ours, theirs = socket.socketpair()
+        child = os.fork()
+        if child == 0:  # pragma: no cover - the echoing child
+            ours.close()
+            for _ in range(trips):
+                theirs.recv(1)
+                theirs.send(b"x")
+            os._exit(0)
+        theirs.close()
+        start = time.perf_counter()
+        for _ in range(trips):
+            ours.send(b"x")
+            ours.recv(1)
+        best = min(best, (time.perf_counter() - start) / trips * 1e6)
+        os.waitpid(child, 0)
+        ours.close()
+    return best
+
+
 def machine() -> dict:
     cpu = next(
         (
@@ -666,8 +705,8 @@ def report(runs: list[Run], args) -> str:
         f"-s bench/post.lua  (gunicorn, {args.workers} sync workers, warm-up {args.warmup}s)",
         "",
         "| target | db | requests/s | p50 ms | p90 ms | p99 ms | % of ceiling "
-        "| % of Django ceiling | CPU µs per request | other load | checked |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---|---:|---|",
+        "| % of Django ceiling | CPU µs per request | other load | host µs | checked |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---|",
     ]
     for r in runs:
         share = f"{r.rps / ceiling.rps * 100:.0f} %" if ceiling else "-"
@@ -676,7 +715,8 @@ def report(runs: list[Run], args) -> str:
         checked = f"{r.good}/{r.requests} ok" if r.valid else "INVALID: " + "; ".join(r.problems)
         lines.append(
             f"| {r.target} | {r.db} | {r.rps:.0f} | {r.p50_ms:.2f} | {r.p90_ms:.2f} "
-            f"| {r.p99_ms:.2f} | {share} | {dshare} | {cpu} | {r.other_load:.2f} | {checked} |"
+            f"| {r.p99_ms:.2f} | {share} | {dshare} | {cpu} | {r.other_load:.2f} "
+            f"| {r.host_us:.1f} / {r.switch_us:.1f} | {checked} |"
         )
     lines += [
         "",
@@ -684,7 +724,9 @@ def report(runs: list[Run], args) -> str:
         "workers; PostgreSQL's server processes) and of wrk, divided by the requests answered. "
         "Other load: CPUs' worth used by processes outside the benchmark during the run "
         "(0.00 = an undisturbed run; the machine has "
-        f"{os.cpu_count()} CPUs).",
+        f"{os.cpu_count()} CPUs). Host µs: `timeit sum(range(1000))` / a round trip between two "
+        "processes over a socket, just before the run: this host's speed moves, and every figure "
+        "with it; compare runs of similar host µs.",
         "",
     ]
     for r in runs:

@@ -337,8 +337,8 @@ def report(results: list[Result], args, *, show_sql: bool = False) -> str:
         f"{args.warmup}s; {args.users} users, 5 custom fields + city per call)",
         "",
         "| db | calls/s | p50 ms | p90 ms | p99 ms | CPU µs per call | CPUs busy | other load "
-        "| SQL statements per call | checked |",
-        "|---|---:|---:|---:|---:|---|---:|---:|---|---|",
+        "| host µs | SQL statements per call | checked |",
+        "|---|---:|---:|---:|---:|---|---:|---:|---:|---|---|",
     ]
     for res in results:
         r = res.run
@@ -352,7 +352,7 @@ def report(results: list[Result], args, *, show_sql: bool = False) -> str:
         lines.append(
             f"| {r.db} | {r.rps:.0f} | {r.p50_ms:.2f} | {r.p90_ms:.2f} | {r.p99_ms:.2f} "
             f"| {cpu} (total {total}) | {total * r.rps / 1e6:.2f} | {r.other_load:.2f} "
-            f"| {sql_summary(res.sql_per_call)} "
+            f"| {r.host_us:.1f} / {r.switch_us:.1f} | {sql_summary(res.sql_per_call)} "
             f"| {checked} |"
         )
     lines += [
@@ -362,7 +362,9 @@ def report(results: list[Result], args, *, show_sql: bool = False) -> str:
         f"{os.cpu_count()}-CPU box calls/s ≈ {os.cpu_count()} s / total. CPUs busy = total × "
         f"calls/s: well under {os.cpu_count()}, the calls wait (locks, WAL flushes), not compute. "
         "Other load: CPUs' worth "
-        "used by processes outside the benchmark (above ~0.1: run again). SQL statements: one "
+        "used by processes outside the benchmark (above ~0.1: run again). Host µs: `timeit "
+        "sum(range(1000))` / a round trip between two processes, just before the run (this "
+        "host's speed moves). SQL statements: one "
         "call in-process (test client), as Django ran them; `tx` = BEGIN, COMMIT, SAVEPOINT, "
         "RELEASE (the statements outside the resource's transaction commit one by one).",
         "",
