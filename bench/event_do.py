@@ -626,8 +626,8 @@ def host_speed_us() -> float:
 
 def switch_us(trips: int = 5000) -> float:
     """µs per round trip of one byte between two processes over a socket pair (best of 3): what
-    every call to the server, and every statement to PostgreSQL, pays in wake-ups. On this VM it
-    moves with the load benchmarks' results where the timeit figure does not."""
+    every call to the server, and every statement to PostgreSQL, pays in wake-ups (the timeit
+    figure often does not move with the load benchmarks' results on this VM)."""
     import socket
 
     best = float("inf")
