@@ -17,6 +17,7 @@
 
 import datetime as dt
 import json
+import logging
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -148,6 +149,71 @@ def execute_batch(cursor, statements: Sequence[tuple[str, Sequence[Any]]]) -> An
         for sql, params in statements:
             cursor.execute(sql, params)
     return cursor.fetchone() if cursor.description else None
+
+
+class RowChanged(Exception):
+    """A `version_guard` found its row changed (or gone) since it was read: nothing of the
+    statements run with it stayed."""
+
+
+# The guard's message, also how a failure is told to be the guard's.
+_CHANGED = "confero: the row changed since it was read"
+
+
+def version_guard(table: str, pk: int, version: str, condition: str = "") -> tuple[str, list]:
+    """A statement for `execute_at_once`: locks row `pk` of `table` and fails the whole batch
+    unless the row is still the version that was read (`xmin`, the transaction that wrote it,
+    read as text) and meets `condition` (SQL, no parameters). Made to fail by casting its
+    message to an integer: the planner cannot fold the CASE, as count(*) is only known when it
+    runs. PostgreSQL only. A concurrent update makes the lock wait, after which the row is read
+    again (its new version), so the guard fails."""
+    where = f" AND {condition}" if condition else ""
+    return (
+        f"SELECT CAST(CASE count(*) WHEN 1 THEN '1' ELSE %s END AS integer) "  # noqa: S608
+        f"FROM (SELECT 1 FROM {table} WHERE id = %s AND xmin = %s::xid{where} FOR UPDATE) AS r",
+        [_CHANGED, pk, version],
+    )
+
+
+def execute_at_once(statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
+    """Runs the statements as one transaction in one round trip (PostgreSQL, see can_batch):
+    "BEGIN; …; COMMIT" sent as one simple query, or, inside a transaction (Django's atomic),
+    a savepoint released at the end. When one fails nothing of them stays: the transaction (or
+    the savepoint) is rolled back before the error propagates, and the connection is ready for
+    the next statement. A failing `version_guard` raises RowChanged."""
+    if connection.in_atomic_block:
+        begin, end, undo = (
+            "SAVEPOINT confero_at_once",
+            "RELEASE SAVEPOINT confero_at_once",
+            "ROLLBACK TO SAVEPOINT confero_at_once",
+        )
+    else:
+        begin, end, undo = "BEGIN", "COMMIT", "ROLLBACK"
+    with connection.cursor() as cursor:
+        mogrify = cursor.cursor.mogrify
+        sql = "; ".join([begin, *[mogrify(sql, params) for sql, params in statements], end])
+        try:
+            cursor.execute(sql)
+        except DatabaseError as exc:
+            _undo(undo)
+            if _CHANGED in str(exc):
+                raise RowChanged from exc
+            raise
+
+
+def _undo(statement: str) -> None:
+    """Rolls back what a failed `execute_at_once` left open (nothing, when the failure came
+    before its BEGIN or the connection is gone)."""
+    from psycopg.pq import TransactionStatus
+
+    driver = connection.connection
+    if driver is None or driver.info.transaction_status != TransactionStatus.INERROR:
+        return
+    try:
+        driver.execute(statement)
+    except Exception:
+        # The connection is broken; Django notices and replaces it.
+        logging.getLogger("confero.db").exception("could not roll back a failed batch")
 
 
 def now_sql() -> str:

@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from confero.access import ratelimit
-from confero.access.gate import Gate, is_usable, load_gate
+from confero.access.gate import Gate, ReadUser, is_usable, load_gate
 from confero.access.models import ApiCall, ApiProfile, ApiToken
 from confero.access.networks import client_address, is_allowed, parse_address
 from confero.access.tokens import hash_token, looks_like_token, mark_used, redact_tokens
@@ -51,7 +51,17 @@ from confero.api.render import (
     xml_feed,
 )
 from confero.events.models import Site
-from confero.rows import prepared_cursor, reconnecting, trailing_statement
+from confero.people.identity import read_acting_user, resolve_acting_user, user_lookup
+from confero.people.models import User
+from confero.rows import (
+    RowChanged,
+    can_batch,
+    execute_at_once,
+    prepared_cursor,
+    reconnecting,
+    trailing_statement,
+    version_guard,
+)
 
 log = logging.getLogger("confero.api")
 
@@ -156,6 +166,7 @@ def _run(request, code, name, environment, outcome, started) -> tuple[Any, Call,
         token_hash=hash_token(plain) if looks_like_token(plain) else None,
         failures_scope=failures_scope,
         window=ratelimit.window_start(window),
+        user=user_lookup(raw) if resource.at_once and can_batch() else None,
     )
     outcome.url_site = None
     if gate is not None:
@@ -185,6 +196,10 @@ def _run(request, code, name, environment, outcome, started) -> tuple[Any, Call,
         event_param=(raw.get("event") or [""])[0],
         started=time.perf_counter(),
     )
+    if resource.writes and gate.read_user is not None and call.target is site:
+        body = _write_at_once(resource, call, gate.read_user, outcome, started)
+        if body is not None:
+            return body, call, 200
     if resource.writes:
         # Rendered inside the transaction: a response that cannot be written rolls the call back.
         # The call-log row is written in it too: the write and its log row commit together, in
@@ -201,6 +216,39 @@ def _run(request, code, name, environment, outcome, started) -> tuple[Any, Call,
     return result, call, 200
 
 
+def _write_at_once(
+    resource: Resource, call: Call, read: ReadUser, outcome: _Outcome, started: float
+) -> bytes | None:
+    """A writing call that acts as a user, in two round trips instead of five (PostgreSQL): the
+    user was read along with the gate, unlocked; the resource plans its writes on it
+    (`Resource.at_once`); the answer is rendered; then the writes, the call-log row and a guard
+    go to the database as one transaction in one message (confero.rows.execute_at_once). The
+    guard locks the user's row first and fails the whole transaction unless the row is still
+    the version that was read, and active: then nothing was written, and the call runs again
+    on the locked path, as if it had not been tried. None when the call takes the locked path
+    (the resource cannot plan this call, or the row changed). The answer (210, 215, the
+    resource's own refusals, its document) is the one the locked path gives for the state
+    that was read, which is the state the guard confirms at the write."""
+    user = read_acting_user(call.params, read)
+    if user is None:
+        return None
+    call.acting_user = user
+    planned = resource.at_once(call)
+    if planned is None:
+        call.acting_user = None
+        return None
+    document, statements = planned
+    body = _render(document, call)
+    guard = version_guard(User._meta.db_table, user.pk, read.version, "status = 'active'")
+    try:
+        execute_at_once([guard, _log_statement(outcome, codes.SUCCESS, started), *statements])
+    except RowChanged:
+        call.acting_user = None
+        return None
+    outcome.logged = True
+    return body
+
+
 def _render(result: Any, call: Call) -> Any:
     """A Document becomes its body now; a Feed is rendered while it streams."""
     if isinstance(result, Feed):
@@ -210,9 +258,7 @@ def _render(result: Any, call: Call) -> Any:
 
 
 def _run_resource(resource: Resource, call: Call) -> Any:
-    if resource.acts_as_user:
-        from confero.people.identity import resolve_acting_user
-
+    if resource.acts_as_user and call.acting_user is None:
         call.acting_user = resolve_acting_user(call.target, call.params)
     return resource.handler(call)
 

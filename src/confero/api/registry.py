@@ -26,6 +26,10 @@ class Resource:
     writes: bool = False  # runs in one write transaction
     custom_fields: str | None = None  # record type whose custom-field codes it accepts
     is_feed: bool = False
+    # For a resource that acts as a user and writes: the call's writes as statements, planned
+    # on the user read along with the gate (not locked), or None when this call needs the
+    # locked path after all. See confero.api.pipeline (writing at once).
+    at_once: Callable[["Call"], Any] | None = None
     doc: str = ""
     param_index: dict[str, Param] = field(default_factory=dict, compare=False)
 

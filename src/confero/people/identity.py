@@ -4,6 +4,7 @@ from typing import Any
 
 from django.db import connection
 
+from confero.access.gate import ReadUser, UserLookup
 from confero.api import codes
 from confero.api.codes import ApiError
 from confero.events.models import Site
@@ -38,6 +39,45 @@ def _lookup(site: Site, *, lock: bool, column: str, value: str) -> User | None:
     return None if row is None else _USERS.load(row, site=site)
 
 
+def _not_found(kind: str, value: str) -> ApiError:
+    return ApiError(codes.USER_NOT_FOUND, f"no user with {kind} '{value[:100]}' on this site")
+
+
+def user_lookup(params: dict[str, list[str]]) -> UserLookup | None:
+    """For a call that will act as a user, the user to read along with the gate, from the raw
+    parameters: only when exactly one userKey or one clientID names it, with no userRef and no
+    `event` (the user is then on the URL's site, and `read_acting_user` has nothing left to
+    decide but "found" and "cancelled"). None otherwise: the call looks its user up later."""
+    if params.get("event") or params.get("userRef"):
+        return None
+    keys, client_ids = params.get("userKey"), params.get("clientID")
+    if keys and not client_ids and len(keys) == 1:
+        key = _normal_hex(keys[0], 32)
+        return UserLookup("user_key", key) if key else None
+    if client_ids and not keys and len(client_ids) == 1 and client_ids[0]:
+        return UserLookup("client_id", client_ids[0])
+    return None
+
+
+def read_acting_user(params: dict[str, Any], read: ReadUser) -> User | None:
+    """What `resolve_acting_user` answers, from the user read along with the gate (not locked):
+    the user, or 210 / 215 as ApiError. None when the checked parameters do not name the user
+    the way `user_lookup` assumed (then `resolve_acting_user` decides)."""
+    kind, other = (
+        ("userKey", "clientID") if read.lookup.column == "user_key" else ("clientID", "userKey")
+    )
+    value = params.get(kind)
+    if not value or params.get(other) or params.get("userRef"):
+        return None
+    if (_normal_hex(value, 32) if kind == "userKey" else value) != read.lookup.value:
+        return None
+    if read.user is None:
+        raise _not_found(kind, value)
+    if not read.user.is_active:
+        raise ApiError(codes.USER_CANCELLED, "user is cancelled")
+    return read.user
+
+
 def find_user(
     site: Site, *, user_key=None, client_id=None, user_ref=None, lock=False
 ) -> tuple[User, str]:
@@ -54,9 +94,7 @@ def find_user(
         key = _normal_hex(value, length) if length else value
         user = _lookup(site, lock=lock, column=column, value=key) if key else None
         if user is None:
-            raise ApiError(
-                codes.USER_NOT_FOUND, f"no user with {kind} '{value[:100]}' on this site"
-            )
+            raise _not_found(kind, value)
         found.append((kind, user))
     if not found:
         raise ApiError(

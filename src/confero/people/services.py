@@ -70,12 +70,9 @@ def update_user(
     client_id = fields["client_id"] if "client_id" in changed else None
     if email or client_id:
         _check_unique(user.site, email=email, client_id=client_id, exclude=user)
-    for name in changed:
-        setattr(user, name, fields[name])
-    if not changed and not assignments:
+    statements = _apply(user, fields, changed, assignments)
+    if not statements:
         return user
-    statements = answer_statements(RecordType.USER, user.pk, assignments)
-    statements.append(_update_statement(user, changed))
     with connection.cursor() as cursor:
         if email or client_id:
             # A unique index may still refuse (a concurrent call won): name the field.
@@ -86,6 +83,36 @@ def update_user(
             row = execute_batch(cursor, statements)
     user.modified_at = aware_datetime(row[0])
     return user
+
+
+def update_statements(
+    user: User, *, fields: dict[str, Any], assignments: Sequence[Assignment] = ()
+) -> list[tuple[str, list[Any]]] | None:
+    """What `update_user` writes, as statements for the caller to run in its transaction, the
+    changes applied to `user` in memory (but last-modified, which the database sets). None when
+    the update changes email or clientID: those need `update_user`'s checks against the other
+    users. The caller makes sure the user's row has not changed since it was read (it holds
+    the row's lock, or guards the statements with the row's version)."""
+    if "client_id" in fields:
+        fields = {**fields, "client_id": fields["client_id"] or None}
+    changed = [name for name, value in fields.items() if getattr(user, name) != value]
+    if "email" in changed or "client_id" in changed:
+        return None
+    return _apply(user, fields, changed, assignments)
+
+
+def _apply(
+    user: User, fields: dict[str, Any], changed: list[str], assignments: Sequence[Assignment]
+) -> list[tuple[str, list[Any]]]:
+    """Sets the changed fields on `user`; the statements that write them and the custom values
+    (none when nothing changes), the row's UPDATE last: it returns last-modified."""
+    for name in changed:
+        setattr(user, name, fields[name])
+    if not changed and not assignments:
+        return []
+    statements = answer_statements(RecordType.USER, user.pk, assignments)
+    statements.append(_update_statement(user, changed))
+    return statements
 
 
 def _update_statement(user: User, changed: list[str]) -> tuple[str, list[Any]]:

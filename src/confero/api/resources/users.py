@@ -148,24 +148,14 @@ def add_user(call: Call) -> Document:
     )
 
 
-@resource(
-    "updateUser",
-    summary="Changes a user's contact data and custom fields.",
-    params=UPDATE_PARAMS,
-    writes=True,
-    acts_as_user=True,
-    custom_fields=RecordType.USER,
-)
-def update_user(call: Call) -> Document:
-    """Only what is sent changes; an empty value clears a field (not firstName, lastName, email)."""
+def _update_params(call: Call) -> tuple[dict[str, Any], list]:
     fields = _fields_from_params(call.params)
     if call.params.get("newClientID") is not None:
         fields["client_id"] = call.params["newClientID"]
-    assignments = parse_custom_params(call.target, RecordType.USER, call.custom)
-    try:
-        user = services.update_user(call.acting_user, fields=fields, assignments=assignments)
-    except Conflict as exc:
-        raise _conflict(exc) from exc
+    return fields, parse_custom_params(call.target, RecordType.USER, call.custom)
+
+
+def _updated(user: User, assignments: list) -> Document:
     return Document(
         children=[
             E("userRef", user.user_ref),
@@ -173,6 +163,37 @@ def update_user(call: Call) -> Document:
             *assignment_nodes(assignments),
         ]
     )
+
+
+def _update_user_at_once(call: Call) -> tuple[Document, list] | None:
+    """updateUser.do's answer and writes, on the user read along with the gate; None when the
+    update changes email or clientID (checked against the other users, under the row's lock)."""
+    fields, assignments = _update_params(call)
+    statements = services.update_statements(
+        call.acting_user, fields=fields, assignments=assignments
+    )
+    if statements is None:
+        return None
+    return _updated(call.acting_user, assignments), statements
+
+
+@resource(
+    "updateUser",
+    summary="Changes a user's contact data and custom fields.",
+    params=UPDATE_PARAMS,
+    writes=True,
+    acts_as_user=True,
+    custom_fields=RecordType.USER,
+    at_once=_update_user_at_once,
+)
+def update_user(call: Call) -> Document:
+    """Only what is sent changes; an empty value clears a field (not firstName, lastName, email)."""
+    fields, assignments = _update_params(call)
+    try:
+        user = services.update_user(call.acting_user, fields=fields, assignments=assignments)
+    except Conflict as exc:
+        raise _conflict(exc) from exc
+    return _updated(user, assignments)
 
 
 @resource(
