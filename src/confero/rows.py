@@ -160,17 +160,16 @@ class RowChanged(Exception):
 _CHANGED = "confero: the row changed since it was read"
 
 
-def version_guard(table: str, pk: int, version: str, condition: str = "") -> tuple[str, list]:
+def version_guard(table: str, pk: int, version: str) -> tuple[str, list]:
     """A statement for `execute_at_once`: locks row `pk` of `table` and fails the whole batch
     unless the row is still the version that was read (`xmin`, the transaction that wrote it,
-    read as text) and meets `condition` (SQL, no parameters). Made to fail by casting its
-    message to an integer: the planner cannot fold the CASE, as count(*) is only known when it
-    runs. PostgreSQL only. A concurrent update makes the lock wait, after which the row is read
-    again (its new version), so the guard fails."""
-    where = f" AND {condition}" if condition else ""
+    read as text: any change to the row moves it). Made to fail by casting its message to an
+    integer: the planner cannot fold the CASE, as count(*) is only known when it runs.
+    PostgreSQL only. A concurrent update makes the lock wait, after which the row is read again
+    (its new version), so the guard fails."""
     return (
         f"SELECT CAST(CASE count(*) WHEN 1 THEN '1' ELSE %s END AS integer) "  # noqa: S608
-        f"FROM (SELECT 1 FROM {table} WHERE id = %s AND xmin = %s::xid{where} FOR UPDATE) AS r",
+        f"FROM (SELECT 1 FROM {table} WHERE id = %s AND xmin = %s::xid FOR UPDATE) AS r",
         [_CHANGED, pk, version],
     )
 

@@ -27,7 +27,9 @@ pytestmark = pytest.mark.postgres_only
 
 ADA = {"firstName": "Ada", "lastName": "Lovelace", "email": "ada@example.org"}
 GATE_WITH_USER = "LEFT JOIN people_user u ON u.site_id = s.id AND u.{} = $"
-GUARD = "SELECT CAST(CASE count(*) WHEN 1 THEN '1' ELSE 'confero: the row changed since it was read'"
+GUARD = (
+    "SELECT CAST(CASE count(*) WHEN 1 THEN '1' ELSE 'confero: the row changed since it was read'"
+)
 
 
 def other_connection() -> psycopg.Connection:
@@ -180,7 +182,7 @@ def test_calls_the_guard_cannot_cover_take_the_locked_path(live, live_site, ada,
 # --- The row changed between the read and the write ---------------------------------------------
 
 
-def change_before_the_batch(change: str, *, hold_seconds: float = 0.0):
+def change_before_the_batch(change: str, values: list, *, hold_seconds: float = 0.0):
     """An execute_wrapper that, just before the call's one-message transaction goes out, has a
     second connection change the user's row: committed at once, or held (locked) for
     `hold_seconds` and committed while the call's guard waits for the lock."""
@@ -192,11 +194,11 @@ def change_before_the_batch(change: str, *, hold_seconds: float = 0.0):
             other = other_connection()
             if hold_seconds:
                 other.execute("BEGIN")
-                other.execute(change)
+                other.execute(change, values)
                 timer = threading.Timer(hold_seconds, lambda: (other.commit(), other.close()))
                 timer.start()
             else:
-                other.execute(change)
+                other.execute(change, values)
                 other.close()
         return execute(sql, params, many, context)
 
@@ -214,7 +216,8 @@ def test_a_row_changed_after_the_read_is_not_overwritten_the_call_runs_again(
     last."""
     change = change_before_the_batch(
         "UPDATE people_user SET first_name = 'Grace', city = 'Paris', modified_at = now() "
-        f"WHERE id = {ada.pk}",
+        "WHERE id = %s",
+        [ada.pk],
         hold_seconds=hold_seconds,
     )
 
@@ -235,7 +238,7 @@ def test_a_row_changed_after_the_read_is_not_overwritten_the_call_runs_again(
 @pytest.mark.django_db(transaction=True)
 def test_a_user_cancelled_after_the_read_is_refused_with_215_and_nothing_is_written(live, ada):
     change = change_before_the_batch(
-        f"UPDATE people_user SET status = 'cancelled', modified_at = now() WHERE id = {ada.pk}"
+        "UPDATE people_user SET status = 'cancelled', modified_at = now() WHERE id = %s", [ada.pk]
     )
 
     with connection.execute_wrapper(change):
@@ -268,7 +271,8 @@ def test_an_unknown_or_cancelled_user_is_refused_from_the_gates_read_alone(live,
     # Each: the gate (with the user), and its log row (the tests write each row at once).
     sql = [query["sql"] for query in queries.captured_queries]
     assert [s.split(" ", 1)[0] for s in sql] == ["SELECT", "INSERT", "SELECT", "INSERT"]
-    assert "LEFT JOIN people_user" in sql[0] and "LEFT JOIN people_user" in sql[2]
+    assert "LEFT JOIN people_user" in sql[0]
+    assert "LEFT JOIN people_user" in sql[2]
     assert logged_calls()[-2:] == [("updateUser", 215, 409), ("updateUser", 210, 404)]
 
 

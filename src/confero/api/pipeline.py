@@ -219,16 +219,18 @@ def _run(request, code, name, environment, outcome, started) -> tuple[Any, Call,
 def _write_at_once(
     resource: Resource, call: Call, read: ReadUser, outcome: _Outcome, started: float
 ) -> bytes | None:
-    """A writing call that acts as a user, in two round trips instead of five (PostgreSQL): the
-    user was read along with the gate, unlocked; the resource plans its writes on it
-    (`Resource.at_once`); the answer is rendered; then the writes, the call-log row and a guard
-    go to the database as one transaction in one message (confero.rows.execute_at_once). The
-    guard locks the user's row first and fails the whole transaction unless the row is still
-    the version that was read, and active: then nothing was written, and the call runs again
-    on the locked path, as if it had not been tried. None when the call takes the locked path
-    (the resource cannot plan this call, or the row changed). The answer (210, 215, the
-    resource's own refusals, its document) is the one the locked path gives for the state
-    that was read, which is the state the guard confirms at the write."""
+    """A writing call that acts as a user, in two round trips instead of five (PostgreSQL).
+
+    The user was read along with the gate, unlocked. The resource plans its writes on it
+    (`Resource.at_once`) and the answer is rendered. Then the writes, the call-log row and a
+    guard go to the database as one transaction in one message (confero.rows.execute_at_once).
+    The guard locks the user's row first and fails the whole transaction unless the row is
+    still the version that was read (active, as checked): then nothing was written, and the
+    call runs again on the locked path, as if it had not been tried.
+
+    None when the call takes the locked path: the resource cannot plan this call, or the row
+    changed. Refusals (210, 215, the resource's own) are those the locked path gives for the
+    state that was read; a written answer is that of the state the guard confirms."""
     user = read_acting_user(call.params, read)
     if user is None:
         return None
@@ -239,7 +241,7 @@ def _write_at_once(
         return None
     document, statements = planned
     body = _render(document, call)
-    guard = version_guard(User._meta.db_table, user.pk, read.version, "status = 'active'")
+    guard = version_guard(User._meta.db_table, user.pk, read.version)
     try:
         execute_at_once([guard, _log_statement(outcome, codes.SUCCESS, started), *statements])
     except RowChanged:
