@@ -316,18 +316,21 @@ def bench_database(db: str, database_url: str | None, pg_pid: int | None, work: 
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
 
-def sql_summary(statements: list[str]) -> str:
-    """`9 (4 SELECT, 3 INSERT, …) + 4 tx`: reads and writes, then transaction control."""
+def sql_summary(messages: list[str]) -> str:
+    """`2 msgs: 7 (3 INSERT, 2 SELECT, …) + 2 tx`: the messages Django sent (each a round trip),
+    then the statements in them (a batch holds several, "; "-separated), transaction control
+    apart."""
     kinds: dict[str, int] = {}
     control = 0
-    for sql in statements:
-        word = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else "?"
-        if word in TRANSACTION_CONTROL:
-            control += 1
-        else:
-            kinds[word] = kinds.get(word, 0) + 1
+    for sql in messages:
+        for statement in sql.split("; "):
+            word = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "?"
+            if word in TRANSACTION_CONTROL:
+                control += 1
+            else:
+                kinds[word] = kinds.get(word, 0) + 1
     parts = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items(), key=lambda i: -i[1]))
-    return f"{sum(kinds.values())} ({parts}) + {control} tx"
+    return f"{len(messages)} msgs: {sum(kinds.values())} ({parts}) + {control} tx"
 
 
 def report(results: list[Result], args, *, show_sql: bool = False) -> str:
@@ -365,8 +368,10 @@ def report(results: list[Result], args, *, show_sql: bool = False) -> str:
         "used by processes outside the benchmark (above ~0.1: run again). Host µs: `timeit "
         "sum(range(1000))` / a round trip between two processes, just before the run (this "
         "host's speed moves). SQL statements: one "
-        "call in-process (test client), as Django ran them; `tx` = BEGIN, COMMIT, SAVEPOINT, "
-        "RELEASE (the statements outside the resource's transaction commit one by one).",
+        "call in-process (test client), as Django sent them: msgs = messages (round trips), then "
+        "the statements in them; `tx` = BEGIN, COMMIT, SAVEPOINT, RELEASE written in them. The "
+        "BEGIN and COMMIT of a Django atomic block are not in Django's query log: add 2 messages "
+        "when the statements are not written at once.",
         "",
     ]
     for res in results:

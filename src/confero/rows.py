@@ -176,11 +176,12 @@ def version_guard(table: str, pk: int, version: str) -> tuple[str, list]:
 
 def execute_at_once(statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
     """Runs the statements as one transaction in one round trip (PostgreSQL, see can_batch):
-    "BEGIN; …; COMMIT" sent as one simple query, or, inside a transaction (Django's atomic),
-    a savepoint released at the end. When one fails nothing of them stays: the transaction (or
-    the savepoint) is rolled back before the error propagates, and the connection is ready for
-    the next statement. A failing `version_guard` raises RowChanged."""
-    if connection.in_atomic_block:
+    "BEGIN; …; COMMIT" sent as one simple query, or, inside a transaction (Django's atomic, or
+    autocommit turned off), a savepoint released at the end. When one fails nothing of them
+    stays: the transaction (or the savepoint) is rolled back before the error propagates, and
+    the connection is ready for the next statement. A failing `version_guard` raises
+    RowChanged."""
+    if connection.in_atomic_block or not connection.get_autocommit():
         begin, end, undo = (
             "SAVEPOINT confero_at_once",
             "RELEASE SAVEPOINT confero_at_once",
