@@ -316,6 +316,52 @@ def test_invalid_utf8_is_refused_naming_the_parameter(api, live_site, where, raw
     assert logged(last_call()) == ("POST", url, "event", 201, 400, "")
 
 
+def multipart_part(name: bytes, value: bytes) -> bytes:
+    return (
+        b"--" + BOUNDARY.encode() + b"\r\n"
+        b'Content-Disposition: form-data; name="' + name + b'"\r\n\r\n' + value + b"\r\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        (b"event", b"ok\xff", "parameter 'event' is not valid UTF-8 (byte 2)"),
+        (b"event", b"caf\xe9", "parameter 'event' is not valid UTF-8 (byte 3)"),
+        (b"notes", b"\xed\xa0\x80", "parameter 'notes' is not valid UTF-8 (byte 0)"),  # U+D800
+        (
+            b"ev\xffent",
+            b"1",
+            "a part's headers in the multipart body are not valid UTF-8 (byte 40)",
+        ),
+    ],
+)
+def test_invalid_utf8_in_a_multipart_body_is_refused(api, live_site, name, value, message):
+    """Django's parser would have replaced the bytes with U+FFFD: a value the client never
+    sent, stored as if it had."""
+    url = live_site.url("event")
+    body = (
+        multipart_part(b"apiToken", live_site.token.encode())
+        + multipart_part(name, value)
+        + b"--" + BOUNDARY.encode() + b"--\r\n"
+    )  # fmt: skip
+
+    result = api.call(url, body=body, content_type=MULTIPART_CONTENT)
+
+    assert result.status == 400
+    assert result.body == error_xml(201, message)
+    assert logged(last_call()) == ("POST", url, "event", 201, 400, "")
+
+
+def test_a_replacement_character_sent_in_a_multipart_body_is_kept(api, live_site):
+    """U+FFFD sent as valid UTF-8 is text like any other (here: not a GUID)."""
+    body = encode_multipart(BOUNDARY, {"apiToken": live_site.token, "event": "a\ufffdb"})
+
+    result = api.call(live_site.url("event"), body=body, content_type=MULTIPART_CONTENT)
+
+    assert result.body == error_xml(201, "parameter 'event' must be an event GUID or 'all'")
+
+
 @pytest.mark.parametrize(
     ("where", "raw", "message"),
     [

@@ -1,6 +1,7 @@
 """Reading parameters: from the query string and the body, whatever the declared content type
 (contract §2), and turning them into typed values as each resource declares them."""
 
+import codecs
 import datetime as dt
 import re
 import uuid
@@ -12,6 +13,7 @@ from urllib.parse import unquote_to_bytes
 from django.core.exceptions import SuspiciousOperation, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest
 from django.http.multipartparser import MultiPartParserError
+from django.utils.http import parse_header_parameters
 
 from confero.api.codes import PARAM_INVALID, PARAM_MISSING, TOO_LARGE, ApiError
 
@@ -20,6 +22,54 @@ MAX_FIELDS = 10_000
 # Characters XML 1.0 cannot carry (C0 controls but tab, LF and CR; U+FFFE, U+FFFF): a value
 # holding one could be stored but never answered, and a name holding one not even named.
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+# Multipart bodies are decoded by Django's parser, which replaces bytes that are not UTF-8 by
+# U+FFFD and so would store a value the client never sent. It decodes with the request's
+# encoding: this one keeps such bytes as lone surrogates (U+DC80–U+DCFF, which UTF-8 text cannot
+# hold), which _check_multipart then refuses, naming the parameter.
+_ESCAPED_UTF8 = "confero_utf_8_escaped"
+_ESCAPED = re.compile("[\udc80-\udcff]")
+
+
+def _find_escaped_utf8(name: str) -> codecs.CodecInfo | None:
+    if name != _ESCAPED_UTF8:
+        return None
+    return codecs.CodecInfo(
+        name=_ESCAPED_UTF8,
+        encode=lambda text, errors="strict": codecs.utf_8_encode(text, "surrogateescape"),
+        decode=lambda data, errors="strict": codecs.utf_8_decode(data, "surrogateescape", True),
+    )
+
+
+codecs.register(_find_escaped_utf8)
+
+
+def _check_multipart(text: str, what: str) -> str:
+    if bad := _ESCAPED.search(text):
+        byte = len(text[: bad.start()].encode("utf-8", "surrogateescape"))
+        raise ApiError(PARAM_INVALID, f"{what} is not valid UTF-8 (byte {byte})")
+    return _check_xml_chars(text, what)
+
+
+def _check_part_headers(request: HttpRequest, content_type: str) -> None:
+    """Django's parser skips a header line that is not UTF-8, and with it the part's name: the
+    parameter would be dropped without a word. Refused here instead."""
+    boundary = parse_header_parameters(content_type)[1].get("boundary", "")
+    if not boundary:
+        return  # Django's parser refuses the body
+    delimiter = b"--" + boundary.encode("latin-1", "replace")
+    for part in request.body.split(delimiter)[1:]:
+        if part.startswith(b"--"):
+            return
+        headers = part.removeprefix(b"\r\n").partition(b"\r\n\r\n")[0]
+        try:
+            headers.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ApiError(
+                PARAM_INVALID,
+                f"a part's headers in the multipart body are not valid UTF-8 (byte {exc.start})",
+            ) from exc
 
 
 def _decode(raw: bytes, what: str) -> str:
@@ -111,6 +161,8 @@ def read_raw_params(request: HttpRequest, *, max_body: int) -> RawParams:
 def _read_body_params(request: HttpRequest, *, max_body: int) -> RawParams:
     content_type = request.META.get("CONTENT_TYPE", "")
     if content_type.lower().startswith("multipart/form-data"):
+        _check_part_headers(request, content_type)
+        request.encoding = _ESCAPED_UTF8
         try:
             post, files = request.POST, request.FILES
         except TooManyFieldsSent as exc:
@@ -120,11 +172,11 @@ def _read_body_params(request: HttpRequest, *, max_body: int) -> RawParams:
         except (MultiPartParserError, SuspiciousOperation) as exc:
             raise ApiError(PARAM_INVALID, f"multipart body not valid: {exc}") from exc
         if files:
-            name = _check_xml_chars(next(iter(files)), "a parameter name in the body")
+            name = _check_multipart(next(iter(files)), "a parameter name in the body")
             raise ApiError(PARAM_INVALID, f"file uploads are not accepted ('{name}')")
         return {
-            _check_xml_chars(name, "a parameter name in the body"): [
-                _check_xml_chars(v, f"parameter '{name}'").strip() for v in post.getlist(name)
+            _check_multipart(name, "a parameter name in the body"): [
+                _check_multipart(v, f"parameter '{name}'").strip() for v in post.getlist(name)
             ]
             for name in post
         }
