@@ -368,10 +368,9 @@ def report(results: list[Result], args, *, show_sql: bool = False) -> str:
         "used by processes outside the benchmark (above ~0.1: run again). Host µs: `timeit "
         "sum(range(1000))` / a round trip between two processes, just before the run (this "
         "host's speed moves). SQL statements: one "
-        "call in-process (test client), as Django sent them: msgs = messages (round trips), then "
-        "the statements in them; `tx` = BEGIN, COMMIT, SAVEPOINT, RELEASE written in them. The "
-        "BEGIN and COMMIT of a Django atomic block are not in Django's query log: add 2 messages "
-        "when the statements are not written at once.",
+        "call in-process (test client), as Django sent them: msgs = messages (round trips, "
+        "Django's BEGIN and COMMIT included), then the statements in them; `tx` = BEGIN, COMMIT, "
+        "SAVEPOINT, RELEASE.",
         "",
     ]
     for res in results:
