@@ -112,7 +112,7 @@ def load_gate(
 ) -> Gate | None:
     """None when no event has this code (the caller treats it as an empty allow-list). With
     `user` (PostgreSQL only), that user of the site is read in the same statement: a call that
-    will act as a user saves a round trip (confero.api.pipeline's one-shot writes)."""
+    will act as a user saves a round trip (the writes sent at once, decision 0010)."""
     if user is None:
         row = _fetch(_GATE_SQL, [environment, failures_scope, window, token_hash, code])
     else:
