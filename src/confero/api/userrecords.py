@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import CharField
 from django.db.models.functions import Cast
 from lxml import etree
@@ -257,18 +257,74 @@ def _answer_rows(user_ids: Sequence[int]) -> list[tuple]:
     return _raw_rows(queryset.order_by("record_id", "id").values_list(*columns))
 
 
-def user_records(queryset, sites: Sequence[Site]) -> Iterator[UserRecord]:
-    """Keyset pagination by primary key, CHUNK users and their custom values per step: two
-    queries a chunk, memory flat whatever the number of users (see confero.api.feeds). Users
-    and their values come sorted by user, so each user's values are the next run of rows."""
-    renderer = UserRenderer(sites)
+def _chunks(queryset) -> Iterator[tuple[list[tuple], list[tuple]]]:
+    """Keyset pagination by primary key: CHUNK users and their custom values per step."""
     queryset = _user_rows(queryset).order_by("pk")
-    last = 0
+    rows = _raw_rows(queryset[:CHUNK])
+    if not rows:
+        return
+    yield rows, _answer_rows([row[0] for row in rows])
+    if len(rows) < CHUNK:
+        return
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        yield from _chunks_read_ahead(queryset, rows[-1][0])
+        return
     while True:
-        rows = _raw_rows(queryset.filter(pk__gt=last)[:CHUNK])
+        rows = _raw_rows(queryset.filter(pk__gt=rows[-1][0])[:CHUNK])
         if not rows:
             return
-        answers = _answer_rows([row[0] for row in rows])
+        yield rows, _answer_rows([row[0] for row in rows])
+        if len(rows) < CHUNK:
+            return
+
+
+def _chunks_read_ahead(queryset, last: int) -> Iterator[tuple[list[tuple], list[tuple]]]:
+    """The chunks after the first on PostgreSQL: each chunk's two queries are sent as soon as
+    the previous chunk's users are known, so the database reads the next chunk while the worker
+    renders the current one (before, each waited for the other: docs/performance.md).
+
+    On a connection of the feed's own, in pipeline mode, closed at the end: the queries stay in
+    flight while the records stream, and nothing else may use a connection meanwhile (a caller
+    could run other queries in this thread). Each chunk is still a separate query after the
+    feed's watermark, as before (decision 0005). Not inside a transaction: another connection
+    would not see it."""
+    import psycopg
+
+    own = connections.create_connection(connection.alias)
+    try:
+        own.ensure_connection()
+        driver = own.connection
+
+        def send(after: int) -> tuple[psycopg.Cursor, psycopg.Cursor]:
+            users = queryset.filter(pk__gt=after)[:CHUNK]
+            values = (
+                Answer.objects.filter(record_type=RecordType.USER, record_id__in=users.values("pk"))
+                .order_by("record_id", "id")
+                .values_list("record_id", "field_id", "value_id", "text")
+            )
+            cursors = (psycopg.Cursor(driver), psycopg.Cursor(driver))
+            for cursor, query in zip(cursors, (users, values), strict=True):
+                cursor.execute(*query.query.get_compiler(using=query.db).as_sql())
+            return cursors
+
+        with driver.pipeline():
+            pending = send(last)
+            while pending is not None:
+                users, values = pending
+                rows = users.fetchall()
+                pending = send(rows[-1][0]) if len(rows) == CHUNK else None
+                answers = values.fetchall()
+                if rows:
+                    yield rows, answers
+    finally:
+        own.close()
+
+
+def user_records(queryset, sites: Sequence[Site]) -> Iterator[UserRecord]:
+    """The users in chunks: memory flat whatever the number of users. Users and their values
+    come sorted by user, so each user's values are the next run of rows."""
+    renderer = UserRenderer(sites)
+    for rows, answers in _chunks(queryset):
         end, total = 0, len(answers)
         for row in rows:
             while end < total and answers[end][0] < row[0]:
@@ -277,9 +333,6 @@ def user_records(queryset, sites: Sequence[Site]) -> Iterator[UserRecord]:
             while end < total and answers[end][0] == row[0]:
                 end += 1
             yield UserRecord(renderer, row, answers[start:end])
-        if len(rows) < CHUNK:
-            return
-        last = rows[-1][0]
 
 
 def one_user(user: User, *, with_user_key: bool) -> UserRecord:

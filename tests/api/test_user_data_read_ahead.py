@@ -1,0 +1,132 @@
+"""PostgreSQL only: userData.do reads its next chunk while the current one streams
+(confero.api.userrecords._chunks_read_ahead): on a connection of the feed's own, in pipeline
+mode, from the second chunk on, outside a transaction.
+
+Shown here: the feed is the same, record for record, as the one read chunk by chunk on the
+call's own connection (as inside a transaction, or on SQLite); the feed's own connection is
+opened once and closed, whether the feed is read to its end or the client goes away. The
+chunk size is cut to 2 users so that a few users make several chunks."""
+
+import re
+
+import pytest
+from django.db import connection, transaction
+from django.db.backends.signals import connection_created
+
+from confero.access.models import ApiCall
+from confero.api import render, userrecords
+from confero.people.models import User
+from tests.api.test_user_data_feed import open_feed
+
+pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
+
+TIME = re.compile(rb' time="\d+"')
+
+
+@pytest.fixture(autouse=True)
+def small_chunks(monkeypatch):
+    monkeypatch.setattr(userrecords, "CHUNK", 2)
+
+
+@pytest.fixture
+def users(live, uat_site, fields) -> list[User]:
+    """7 users with custom values (4 chunks), a UAT user between them (an id in the range that
+    is not in the feed), one cancelled."""
+    made = []
+    for n in range(7):
+        made.append(
+            live.add_user(
+                firstName=f"User{n}",
+                tshirt=["s", "m", "l"][n % 3],
+                dietary=["veg", "gf"][: n % 3],
+                notes=f"note {n}" if n % 2 else "",
+            )
+        )
+        if n == 3:
+            uat = live.api.call(
+                uat_site.url("addUser"),
+                {
+                    "apiToken": uat_site.token,
+                    "firstName": "Other",
+                    "lastName": "Site",
+                    "email": "other@example.org",
+                },
+            )
+            assert uat.code == 0
+    assert live.call("cancelUser", {"userKey": made[4].user_key}).code == 0
+    return made
+
+
+def connections_open() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0]
+
+
+def feed(live, **params):
+    result = live.call("userData", params)
+    assert (result.status, result.code) == (200, 0)
+    return result
+
+
+def test_the_feed_read_ahead_is_the_feed_read_chunk_by_chunk(live, users):
+    opened = []
+
+    def count(sender, connection, **kwargs):
+        opened.append(connection.alias)
+
+    connection_created.connect(count)
+    try:
+        ahead = feed(live)
+    finally:
+        connection_created.disconnect(count)
+    with transaction.atomic():  # inside a transaction: on the call's own connection
+        plain = feed(live)
+
+    assert opened == ["default"]  # the feed's own connection, once
+    assert TIME.sub(b"", ahead.body) == TIME.sub(b"", plain.body)
+    assert [u.findtext("firstName") for u in ahead.xml.findall("user")] == [
+        f"User{n}" for n in range(7)
+    ]
+    assert [u.findtext("status") for u in ahead.xml.findall("user")][4] == "cancelled"
+    assert b">veg<" in ahead.body
+    assert connections_open() == 0  # closed again (the idle call-log thread writes nothing)
+
+
+def test_the_feed_read_ahead_with_since_is_the_feed_read_chunk_by_chunk(live, users):
+    """`since` leaves out users in the middle of the id range: the chunks' custom values are
+    read by the chunk's users, not by a range of ids."""
+    since = feed(live).xml.get("time")
+    for user in (users[1], users[3], users[6]):
+        assert live.call("updateUser", {"userKey": user.user_key, "city": "Later"}).code == 0
+
+    ahead = feed(live, since=since)
+    with transaction.atomic():
+        plain = feed(live, since=since)
+
+    assert [u.findtext("firstName") for u in ahead.xml.findall("user")] == [
+        "User1",
+        "User3",
+        "User6",
+    ]
+    assert TIME.sub(b"", ahead.body) == TIME.sub(b"", plain.body)
+
+
+def test_a_client_that_goes_away_leaves_no_connection_open(
+    client, live, live_site, users, monkeypatch
+):
+    monkeypatch.setattr(render, "FLUSH_BYTES", 0)  # one piece per record
+    response = open_feed(client, live_site)
+    stream = iter(response.streaming_content)
+    head = b"".join(next(stream) for _ in range(3))  # users 0–2: the read-ahead has started
+    assert b"User2" in head
+    assert b"User3" not in head
+    assert connections_open() == 1  # the feed's own connection
+
+    response.close()  # what the server does when the client has gone (WSGI's close())
+
+    assert connections_open() == 0
+    assert ApiCall.objects.filter(resource="userData").count() == 1
