@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, connections
 from django.db.models import CharField
 from django.db.models.functions import Cast
@@ -266,7 +267,11 @@ def _chunks(queryset) -> Iterator[tuple[list[tuple], list[tuple]]]:
     yield rows, _answer_rows([row[0] for row in rows])
     if len(rows) < CHUNK:
         return
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+    if (
+        connection.vendor == "postgresql"
+        and settings.CONFERO_FEED_READ_AHEAD
+        and not connection.in_atomic_block
+    ):
         yield from _chunks_read_ahead(queryset, rows[-1][0])
         return
     while True:
@@ -287,7 +292,7 @@ def _chunks_read_ahead(queryset, last: int) -> Iterator[tuple[list[tuple], list[
     flight while the records stream, and nothing else may use a connection meanwhile (a caller
     could run other queries in this thread). Each chunk is still a separate query after the
     feed's watermark, as before (decision 0005). Not inside a transaction: another connection
-    would not see it."""
+    would not see it, nor with `CONFERO_FEED_READ_AHEAD=0`."""
     import psycopg
 
     own = connections.create_connection(connection.alias)
