@@ -334,6 +334,18 @@ def multipart_part(name: bytes, value: bytes) -> bytes:
             b"1",
             "a part's headers in the multipart body are not valid UTF-8 (byte 40)",
         ),
+        (
+            b"x\"; name*=UTF-8''ev%FFent; dummy=\"",
+            b"1",
+            "a part's headers in the multipart body use an encoded parameter (name*=…): "
+            "send the name as UTF-8",
+        ),
+        (
+            b"x\"; name*0*=confero_utf_8_escaped''%FF; dummy=\"",
+            b"1",
+            "a part's headers in the multipart body use an encoded parameter (name*=…): "
+            "send the name as UTF-8",
+        ),
     ],
 )
 def test_invalid_utf8_in_a_multipart_body_is_refused(api, live_site, name, value, message):

@@ -7,7 +7,10 @@ call's own connection (as inside a transaction, or on SQLite); the feed's own co
 opened once and closed, whether the feed is read to its end or the client goes away. The
 chunk size is cut to 2 users so that a few users make several chunks."""
 
+import logging
 import re
+import socket
+from types import SimpleNamespace
 
 import pytest
 from django.db import connection, transaction
@@ -130,3 +133,41 @@ def test_a_client_that_goes_away_leaves_no_connection_open(
 
     assert connections_open() == 0
     assert ApiCall.objects.filter(resource="userData").count() == 1
+
+
+@pytest.fixture
+def no_connection_left(monkeypatch):
+    """A feed's own connection cannot be opened (here: its port refuses, as a full
+    max_connections or a pooler's limit would)."""
+    from django.db import connections as django_connections
+
+    def create_connection(alias):
+        wrapper = django_connections.create_connection(alias)
+        wrapper.settings_dict = {**wrapper.settings_dict, "PORT": free_port()}
+        return wrapper
+
+    monkeypatch.setattr(
+        userrecords, "connections", SimpleNamespace(create_connection=create_connection)
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_without_a_connection_of_its_own_the_feed_reads_chunk_by_chunk(
+    live, users, no_connection_left, caplog
+):
+    caplog.set_level(logging.WARNING, logger="confero.api")
+
+    result = feed(live)
+
+    assert [u.findtext("firstName") for u in result.xml.findall("user")] == [
+        f"User{n}" for n in range(7)
+    ]
+    assert [r.getMessage() for r in caplog.records if r.name == "confero.api"] == [
+        "feed read-ahead unavailable; reading chunk by chunk"
+    ]
+    assert ApiCall.objects.filter(resource="userData", code=0).count() == 1

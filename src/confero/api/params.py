@@ -52,6 +52,9 @@ def _check_multipart(text: str, what: str) -> str:
     return _check_xml_chars(text, what)
 
 
+_ENCODED_PARAMETER = re.compile(r";\s*[^\s=;]+\*\s*=")
+
+
 def _check_part_headers(request: HttpRequest, content_type: str) -> None:
     """Django's parser skips a header line that is not UTF-8, and with it the part's name: the
     parameter would be dropped without a word. Refused here instead."""
@@ -64,12 +67,20 @@ def _check_part_headers(request: HttpRequest, content_type: str) -> None:
             return
         headers = part.removeprefix(b"\r\n").partition(b"\r\n\r\n")[0]
         try:
-            headers.decode("utf-8")
+            text = headers.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise ApiError(
                 PARAM_INVALID,
                 f"a part's headers in the multipart body are not valid UTF-8 (byte {exc.start})",
             ) from exc
+        if _ENCODED_PARAMETER.search(text):
+            # RFC 2231 (name*=charset''%XX…): Django decodes it replacing what is not valid in
+            # the charset, and takes any charset Python knows. Clients send names as UTF-8.
+            raise ApiError(
+                PARAM_INVALID,
+                "a part's headers in the multipart body use an encoded parameter (name*=…): "
+                "send the name as UTF-8",
+            )
 
 
 def _decode(raw: bytes, what: str) -> str:

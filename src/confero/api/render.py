@@ -5,6 +5,7 @@ records are an iterator, written one by one with lxml's incremental writer so th
 grow with the number of records (contract §6, §8).
 """
 
+import contextlib
 import datetime as dt
 import json
 from collections.abc import Iterable, Iterator
@@ -132,15 +133,28 @@ class _Sink:
         return data
 
 
+@contextlib.contextmanager
+def _records(feed: Feed) -> Iterator[Iterator[Any]]:
+    """The feed's records, closed when the feed ends or is abandoned (the client went away): a
+    feed may hold a database connection of its own (confero.api.userrecords)."""
+    records = iter(feed.records)
+    try:
+        yield records
+    finally:
+        if close := getattr(records, "close", None):
+            close()
+
+
 def xml_feed(feed: Feed) -> Iterator[bytes]:
     sink = _Sink()
     sink.write(DECLARATION)
     with (
+        _records(feed) as records,
         etree.xmlfile(sink, encoding="UTF-8") as xf,
         xf.element(feed.root, _xml_attrs(feed.attrs)),
     ):
         xf.write(to_element(response_node(0, "Success")))
-        for record in feed.records:
+        for record in records:
             xf.write(record.xml())
             if sink.size >= FLUSH_BYTES:
                 xf.flush()
@@ -190,14 +204,15 @@ def json_feed(feed: Feed) -> Iterator[bytes]:
     buffer: list[str] = []
     size = 0
     first = True
-    for record in feed.records:
-        text = json.dumps(record.json(), ensure_ascii=False)
-        buffer.append(text if first else "," + text)
-        first = False
-        size += len(text)
-        if size >= FLUSH_BYTES:
-            yield "".join(buffer).encode("utf-8")
-            buffer.clear()
-            size = 0
+    with _records(feed) as records:
+        for record in records:
+            text = json.dumps(record.json(), ensure_ascii=False)
+            buffer.append(text if first else "," + text)
+            first = False
+            size += len(text)
+            if size >= FLUSH_BYTES:
+                yield "".join(buffer).encode("utf-8")
+                buffer.clear()
+                size = 0
     buffer.append("]}}")
     yield "".join(buffer).encode("utf-8")

@@ -6,8 +6,10 @@ no model instances, no per-element intermediate objects. One renderer serves the
 getUser, so both always show the same record.
 """
 
+import contextlib
 import copy
 import datetime as dt
+import logging
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -23,6 +25,8 @@ from confero.customfields.models import Answer, CustomField, FieldType, RecordTy
 from confero.customfields.services import fields_for
 from confero.events.models import Site
 from confero.people.models import CONTACT_FIELDS, User
+
+log = logging.getLogger("confero.api")
 
 # Raw columns, in this order, for every user row.
 COLUMNS = (
@@ -264,80 +268,106 @@ def _chunks(queryset) -> Iterator[tuple[list[tuple], list[tuple]]]:
     rows = _raw_rows(queryset[:CHUNK])
     if not rows:
         return
-    yield rows, _answer_rows([row[0] for row in rows])
-    if len(rows) < CHUNK:
-        return
+    first = rows, _answer_rows([row[0] for row in rows])
+    ahead = None
     if (
-        connection.vendor == "postgresql"
+        len(rows) == CHUNK
+        and connection.vendor == "postgresql"
         and settings.CONFERO_FEED_READ_AHEAD
         and not connection.in_atomic_block
     ):
-        yield from _chunks_read_ahead(queryset, rows[-1][0])
+        ahead = _ReadAhead.start(queryset, rows[-1][0])
+    if ahead is not None:
+        with contextlib.closing(ahead):
+            yield first
+            yield from ahead.chunks()
         return
-    while True:
+    yield first
+    while len(rows) == CHUNK:
         rows = _raw_rows(queryset.filter(pk__gt=rows[-1][0])[:CHUNK])
         if not rows:
             return
         yield rows, _answer_rows([row[0] for row in rows])
-        if len(rows) < CHUNK:
-            return
 
 
-def _chunks_read_ahead(queryset, last: int) -> Iterator[tuple[list[tuple], list[tuple]]]:
-    """The chunks after the first on PostgreSQL: each chunk's two queries are sent as soon as
-    the previous chunk's users are known, so the database reads the next chunk while the worker
-    renders the current one (before, each waited for the other: docs/performance.md).
+class _ReadAhead:
+    """The chunks after the first on PostgreSQL: each chunk is sent as soon as the previous
+    chunk's users are known, so the database reads it while the worker renders the previous one
+    (before, each waited for the other: decision 0011).
 
     On a connection of the feed's own, in pipeline mode, closed at the end: the queries stay in
     flight while the records stream, and nothing else may use a connection meanwhile (a caller
-    could run other queries in this thread). Each chunk is still a separate query after the
-    feed's watermark, as before (decision 0005). Not inside a transaction: another connection
-    would not see it, nor with `CONFERO_FEED_READ_AHEAD=0`."""
-    import psycopg
+    could run other queries in this thread). A chunk is its own read-only REPEATABLE READ
+    transaction: its custom values are read by a subquery on its users (the ids are not known
+    when it is sent), which must find the very users the first query returned. Each chunk is
+    read after the feed's watermark, as before (decision 0005)."""
 
-    own = connections.create_connection(connection.alias)
-    try:
-        own.ensure_connection()
-        driver = own.connection
+    def __init__(self, queryset, own) -> None:
+        self.queryset, self.own = queryset, own
+        self.closing = contextlib.ExitStack()
+        self.closing.callback(own.close)
+        self.pending: tuple | None = None
 
-        def send(after: int) -> tuple[psycopg.Cursor, psycopg.Cursor]:
-            users = queryset.filter(pk__gt=after)[:CHUNK]
-            values = (
-                Answer.objects.filter(record_type=RecordType.USER, record_id__in=users.values("pk"))
-                .order_by("record_id", "id")
-                .values_list("record_id", "field_id", "value_id", "text")
-            )
-            cursors = (psycopg.Cursor(driver), psycopg.Cursor(driver))
-            for cursor, query in zip(cursors, (users, values), strict=True):
-                cursor.execute(*query.query.get_compiler(using=query.db).as_sql())
-            return cursors
+    @classmethod
+    def start(cls, queryset, last: int) -> "_ReadAhead | None":
+        """Opens the connection and sends the second chunk; None (the feed then reads chunk by
+        chunk on the call's connection) when that fails: no connection left, no pipeline
+        mode in the client library."""
+        ahead = cls(queryset, connections.create_connection(connection.alias))
+        try:
+            ahead.own.ensure_connection()
+            ahead.closing.enter_context(ahead.own.connection.pipeline())
+            ahead.pending = ahead._send(last)
+        except Exception:
+            log.warning("feed read-ahead unavailable; reading chunk by chunk", exc_info=True)
+            ahead.close()
+            return None
+        return ahead
 
-        with driver.pipeline():
-            pending = send(last)
-            while pending is not None:
-                users, values = pending
-                rows = users.fetchall()
-                pending = send(rows[-1][0]) if len(rows) == CHUNK else None
-                answers = values.fetchall()
-                if rows:
-                    yield rows, answers
-    finally:
-        own.close()
+    def _send(self, after: int) -> tuple:
+        import psycopg
+
+        driver = self.own.connection
+        users = self.queryset.filter(pk__gt=after)[:CHUNK]
+        values = (
+            Answer.objects.filter(record_type=RecordType.USER, record_id__in=users.values("pk"))
+            .order_by("record_id", "id")
+            .values_list("record_id", "field_id", "value_id", "text")
+        )
+        psycopg.Cursor(driver).execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        cursors = (psycopg.Cursor(driver), psycopg.Cursor(driver))
+        for cursor, query in zip(cursors, (users, values), strict=True):
+            cursor.execute(*query.query.get_compiler(using=query.db).as_sql())
+        psycopg.Cursor(driver).execute("COMMIT")
+        return cursors
+
+    def chunks(self) -> Iterator[tuple[list[tuple], list[tuple]]]:
+        while self.pending is not None:
+            users, values = self.pending
+            rows = users.fetchall()
+            self.pending = self._send(rows[-1][0]) if len(rows) == CHUNK else None
+            answers = values.fetchall()
+            if rows:
+                yield rows, answers
+
+    def close(self) -> None:
+        self.closing.close()
 
 
 def user_records(queryset, sites: Sequence[Site]) -> Iterator[UserRecord]:
     """The users in chunks: memory flat whatever the number of users. Users and their values
     come sorted by user, so each user's values are the next run of rows."""
     renderer = UserRenderer(sites)
-    for rows, answers in _chunks(queryset):
-        end, total = 0, len(answers)
-        for row in rows:
-            while end < total and answers[end][0] < row[0]:
-                end += 1  # values of a user in the id range who is not in this feed
-            start = end
-            while end < total and answers[end][0] == row[0]:
-                end += 1
-            yield UserRecord(renderer, row, answers[start:end])
+    with contextlib.closing(_chunks(queryset)) as chunks:
+        for rows, answers in chunks:
+            end, total = 0, len(answers)
+            for row in rows:
+                while end < total and answers[end][0] < row[0]:
+                    end += 1  # values of a user in the id range who is not in this feed
+                start = end
+                while end < total and answers[end][0] == row[0]:
+                    end += 1
+                yield UserRecord(renderer, row, answers[start:end])
 
 
 def one_user(user: User, *, with_user_key: bool) -> UserRecord:
