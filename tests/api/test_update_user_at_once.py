@@ -22,6 +22,7 @@ from confero.access.tokens import public_prefix
 from confero.customfields.models import Answer
 from confero.people.models import User
 from tests.api.test_call_log_transaction import INTERNAL_ERROR, break_log
+from tests.api.test_postgres_connection import other_connection
 
 pytestmark = pytest.mark.postgres_only
 
@@ -30,15 +31,6 @@ GATE_WITH_USER = "LEFT JOIN people_user u ON u.site_id = s.id AND u.{} = $"
 GUARD = (
     "SELECT CAST(CASE count(*) WHEN 1 THEN '1' ELSE 'confero: the row changed since it was read'"
 )
-
-
-def other_connection() -> psycopg.Connection:
-    params = {
-        k: v
-        for k, v in connection.get_connection_params().items()
-        if k not in ("cursor_factory", "context", "prepare_threshold")
-    }
-    return psycopg.connect(**params, autocommit=True)
 
 
 def logged_calls() -> list[tuple]:
