@@ -320,7 +320,8 @@ class _ReadAhead:
             ahead.pending = ahead._send(last)
         except Exception:
             log.warning("feed read-ahead unavailable; reading chunk by chunk", exc_info=True)
-            ahead.close()
+            with contextlib.suppress(Exception):  # the connection may be half open
+                ahead.close()
             return None
         return ahead
 
