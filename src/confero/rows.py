@@ -202,12 +202,16 @@ def execute_at_once(statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
 
 
 def _undo(statement: str) -> None:
-    """Rolls back what a failed `execute_at_once` left open (nothing, when the failure came
-    before its BEGIN or the connection is gone)."""
+    """Rolls back what a failed `execute_at_once` left open: a failed transaction, or — with
+    BEGIN and COMMIT of its own — one the failure interrupted. Nothing when the failure came
+    before its BEGIN or the connection is gone."""
     from psycopg.pq import TransactionStatus
 
     driver = connection.connection
-    if driver is None or driver.info.transaction_status != TransactionStatus.INERROR:
+    open_states = [TransactionStatus.INERROR]
+    if statement == "ROLLBACK":  # no transaction of the caller's around the batch
+        open_states.append(TransactionStatus.INTRANS)
+    if driver is None or driver.info.transaction_status not in open_states:
         return
     try:
         driver.execute(statement)
