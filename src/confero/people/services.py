@@ -63,9 +63,7 @@ def update_user(
     """Changes only what is given; every change moves last-modified. Written by hand-written SQL
     (updateUser.do runs it on every call): the row's UPDATE and the custom values go to the
     database together, in one round trip on PostgreSQL."""
-    if "client_id" in fields:
-        fields = {**fields, "client_id": fields["client_id"] or None}
-    changed = [name for name, value in fields.items() if getattr(user, name) != value]
+    fields, changed = _changes(user, fields)
     email = fields["email"] if "email" in changed else None
     client_id = fields["client_id"] if "client_id" in changed else None
     if email or client_id:
@@ -93,12 +91,18 @@ def update_statements(
     the update changes email or clientID: those need `update_user`'s checks against the other
     users. The caller makes sure the user's row has not changed since it was read (it holds
     the row's lock, or guards the statements with the row's version)."""
-    if "client_id" in fields:
-        fields = {**fields, "client_id": fields["client_id"] or None}
-    changed = [name for name, value in fields.items() if getattr(user, name) != value]
+    fields, changed = _changes(user, fields)
     if "email" in changed or "client_id" in changed:
         return None
     return _apply(user, fields, changed, assignments)
+
+
+def _changes(user: User, fields: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The fields as stored (an empty clientID is no clientID), and the names of those whose
+    value differs from the user's."""
+    if "client_id" in fields:
+        fields = {**fields, "client_id": fields["client_id"] or None}
+    return fields, [name for name, value in fields.items() if getattr(user, name) != value]
 
 
 def _apply(
