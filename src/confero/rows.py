@@ -174,13 +174,14 @@ def version_guard(table: str, pk: int, version: str) -> tuple[str, list]:
     )
 
 
-def execute_at_once(statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
+def execute_at_once(statements: Sequence[tuple[str, Sequence[Any] | None]]) -> None:
     """Runs the statements as one transaction in one round trip (PostgreSQL, see can_batch):
     "BEGIN; …; COMMIT" sent as one simple query, or, inside a transaction (Django's atomic, or
     autocommit turned off), a savepoint released at the end. When one fails nothing of them
     stays: the transaction (or the savepoint) is rolled back before the error propagates, and
     the connection is ready for the next statement. A failing `version_guard` raises
-    RowChanged."""
+    RowChanged. A statement given None for its values is sent as it is (no placeholders are
+    looked for in it: it may hold values merged already)."""
     if connection.in_atomic_block or not connection.get_autocommit():
         begin, end, undo = (
             "SAVEPOINT confero_at_once",
@@ -195,16 +196,17 @@ def execute_at_once(statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
         try:
             cursor.execute(sql)
         except DatabaseError as exc:
-            _undo(undo)
+            _roll_back_failed_batch(undo)
             if _CHANGED in str(exc):
                 raise RowChanged from exc
             raise
 
 
-def _undo(statement: str) -> None:
-    """Rolls back what a failed `execute_at_once` left open: a failed transaction, or — with
-    BEGIN and COMMIT of its own — one the failure interrupted. Nothing when the failure came
-    before its BEGIN or the connection is gone."""
+def _roll_back_failed_batch(statement: str) -> None:
+    """Rolls back what a failed batch of statements (sent as one message) left open: a failed
+    transaction, or — with BEGIN and COMMIT of its own (`statement` "ROLLBACK") — one the
+    failure interrupted. Nothing when the failure came before its BEGIN or the connection is
+    gone."""
     from psycopg.pq import TransactionStatus
 
     driver = connection.connection

@@ -31,7 +31,7 @@ from django.conf import settings
 from django.core.signals import request_finished
 from django.db import DatabaseError, connection, transaction
 
-from confero.rows import can_batch
+from confero.rows import can_batch, execute_at_once
 
 log = logging.getLogger("confero.api")
 
@@ -156,29 +156,9 @@ def _insert_at_once(sql: str, rows: list) -> None:
     with connection.cursor() as cursor:
         mogrify = cursor.cursor.mogrify
         values = ", ".join([mogrify(template, row) for row in rows])
-        try:
-            cursor.execute(
-                f"BEGIN; SET LOCAL synchronous_commit TO off; {head} VALUES {values}; COMMIT"
-            )
-        except Exception:
-            _end_open_transaction()
-            raise
-
-
-def _end_open_transaction() -> None:
-    """A statement of the batch failed after its BEGIN: roll its transaction back, so that the
-    connection can be asked whether it is usable, and used again."""
-    from psycopg.pq import TransactionStatus
-
-    driver = connection.connection
-    if driver is not None and driver.info.transaction_status in (
-        TransactionStatus.INTRANS,
-        TransactionStatus.INERROR,
-    ):
-        try:
-            driver.execute("ROLLBACK")
-        except Exception:
-            log.exception("could not roll back the call log's failed batch")
+    execute_at_once(
+        [("SET LOCAL synchronous_commit TO off", None), (f"{head} VALUES {values}", None)]
+    )
 
 
 def _discard_connection() -> None:
