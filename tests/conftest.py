@@ -180,6 +180,16 @@ def _call_log_rows_written_by_their_calls():
     settings.CONFERO_CALL_LOG_FLUSH_MS = 0
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _gate_read_by_every_call():
+    """Every call reads the gate from the database (CONFERO_GATE_CACHE_SECONDS=0): tests change
+    tokens and profiles between calls inside their own transactions, which notify nobody. The
+    cache is tested on its own (tests/api/test_gate_cache.py)."""
+    from django.conf import settings
+
+    settings.CONFERO_GATE_CACHE_SECONDS = 0
+
+
 @pytest.fixture(autouse=True)
 def _fresh_rate_limit_leases():
     """Rate-limit units leased by this process (confero.access.ratelimit.take) belong to the

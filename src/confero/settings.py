@@ -18,6 +18,10 @@ def _env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def _env_float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
 def _secret_key() -> str:
     """The key comes from CONFERO_SECRET_KEY; a single-machine install keeps a generated one."""
     if key := os.environ.get("CONFERO_SECRET_KEY"):
@@ -145,6 +149,10 @@ CONFERO_CALL_LOG_FLUSH_MS = _env_int("CONFERO_CALL_LOG_FLUSH_MS", 50)
 # Feeds on PostgreSQL read their next chunk on a connection of their own while the current one
 # streams (confero.api.userrecords): one more connection per feed of 1,000 records or more. 0 = off.
 CONFERO_FEED_READ_AHEAD = os.environ.get("CONFERO_FEED_READ_AHEAD", "1") != "0"
+# PostgreSQL: a server process answers an admission it made a moment ago from memory, for at most
+# this many seconds; any change to events, sites, profiles or tokens empties every process's
+# cache as it commits (LISTEN/NOTIFY; confero.access.gatecache). 0 = every call reads the database.
+CONFERO_GATE_CACHE_SECONDS = _env_float("CONFERO_GATE_CACHE_SECONDS", 2.0)
 
 LOGGING = {
     "version": 1,

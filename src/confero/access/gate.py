@@ -17,8 +17,10 @@ import json
 import uuid
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.utils import timezone
 
+from confero.access import gatecache
 from confero.access.models import ApiProfile, ApiToken, RateCounter
 from confero.events.models import Event, Site
 from confero.people.models import User
@@ -113,15 +115,40 @@ def load_gate(
     """None when no event has this code (the caller treats it as an empty allow-list). With
     `user` (PostgreSQL only), that user of the site is read in the same statement: a call that
     will act as a user saves a round trip (the writes sent at once, decision 0010)."""
-    if user is None:
-        row = _fetch(_GATE_SQL, [environment, failures_scope, window, token_hash, code])
-    else:
+    if user is not None:
         row = _fetch(
             _GATE_WITH_USER_SQL[user.column],
             [environment, failures_scope, window, token_hash, user.value, code],
         )
+        return None if row is None else _gate(row, user)
+    # The gate alone: an admission may be answered from memory (decision 0012).
+    key = (code, environment, token_hash, failures_scope, window)
+    generation = gatecache.begin() if token_hash else None
+    if generation is not None and (row := gatecache.get(key, generation)) is not None:
+        return _gate(row, None)
+    row = _fetch(_GATE_SQL, [environment, failures_scope, window, token_hash, code])
     if row is None:
         return None
+    gate = _gate(row, None)
+    if generation is not None and _admits(gate):
+        gatecache.put(key, row, generation)
+    return gate
+
+
+def _admits(gate: Gate) -> bool:
+    """Whether the pipeline may admit a call with this gate (but for what it checks on every
+    call anyway: the token's expiry, the address against the allow-list, the rate limit)."""
+    token = gate.token
+    return (
+        token is not None
+        and token.revoked_at is None
+        and token.profile_id == gate.profile.pk
+        and gate.profile.enabled
+        and gate.failures < settings.CONFERO_AUTH_FAILURE_LIMIT
+    )
+
+
+def _gate(row: tuple, user: UserLookup | None) -> Gate:
     values = iter(row)
     site_id, site_environment, fields_version = next(values), next(values), next(values)
     event_values = {c: next(values) for c in _EVENT}
@@ -136,8 +163,11 @@ def load_gate(
         event=event,
     )  # fmt: skip
     profile_values = {c: next(values) for c in _PROFILE}
-    if isinstance(profile_values["allowed_networks"], str):
-        profile_values["allowed_networks"] = json.loads(profile_values["allowed_networks"])
+    networks = profile_values["allowed_networks"]
+    # A copy: the row may be kept (gatecache) and the list must not change with the profile.
+    profile_values["allowed_networks"] = (
+        json.loads(networks) if isinstance(networks, str) else list(networks)
+    )
     profile_values["updated_at"] = _aware(profile_values["updated_at"])
     profile = instance(ApiProfile, {**profile_values, "site_id": site_id}, site=site)
     site._state.fields_cache["api_profile"] = profile

@@ -31,7 +31,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from confero.access import ratelimit
+from confero.access import gatecache, ratelimit
 from confero.access.gate import Gate, ReadUser, is_usable, load_gate
 from confero.access.models import ApiCall, ApiProfile, ApiToken
 from confero.access.networks import client_address, is_allowed, parse_address
@@ -297,7 +297,9 @@ def _authenticate(plain: str, gate: Gate, failures_scope: str) -> ApiToken:
         )
     token = gate.token
     if not is_usable(token, now=timezone.now()) or token.profile_id != gate.profile.pk:
-        ratelimit.hit(failures_scope, limit=limit, window_seconds=window)
+        if not ratelimit.hit(failures_scope, limit=limit, window_seconds=window).count < limit:
+            # The address is refused from now on: no process may still admit it from memory.
+            gatecache.notify_changed()
         raise ApiError(codes.TOKEN_INVALID, "apiToken not valid for this site")
     return token
 

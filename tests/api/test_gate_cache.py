@@ -1,0 +1,202 @@
+"""Admissions kept in memory (confero.access.gatecache, decision 0012), PostgreSQL only.
+
+A call admitted a moment ago is admitted again without the gate's query. Every change to what the
+gate reads ends that at once, in every process, as its notification arrives: a revoked token, a
+disabled profile, a narrowed allow-list, an address that reached its failure limit, a new custom
+field. Each test first shows the cache serving (the call read no gate), so the refusal after it
+is the notification's doing: the rows are kept far longer than the tests run (60 s).
+
+The tests commit for real (`transaction=True`): notifications are sent at commit."""
+
+import datetime as dt
+import time
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from confero.access import gatecache
+from confero.access.models import ApiCall
+from confero.access.tokens import issue_token, public_prefix
+from confero.cli import main
+from confero.customfields.models import CustomField
+from tests.api.conftest import import_test_fields
+
+pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
+
+GATE_SQL = "LEFT JOIN access_apitoken t ON t.token_hash"
+
+
+@pytest.fixture
+def cached(settings):
+    settings.CONFERO_GATE_CACHE_SECONDS = 60
+    gatecache.reset()
+    yield settings
+    gatecache.reset()
+
+
+def event_do(api, site, token=None, resource="event"):
+    """The answer and how many times the call read the gate."""
+    with CaptureQueriesContext(connection) as queries:
+        result = api.call(site.url(resource), {"apiToken": token or site.token})
+    return result, sum(GATE_SQL in query["sql"] for query in queries)
+
+
+def warm(api, site, token=None, resource="event") -> None:
+    """The first call of a token records its first use (a write to the token, at most once a
+    minute, which notifies like any other change); the second is kept."""
+    for _ in range(2):
+        assert event_do(api, site, token, resource)[0].code == 0
+
+
+def settle() -> None:
+    """Time for a committed change's notification to reach the listening connection."""
+    time.sleep(0.3)
+
+
+def last_logged() -> tuple:
+    return ApiCall.objects.order_by("-id").values_list("resource", "code", "http_status")[0]
+
+
+def test_an_admission_is_answered_from_memory_with_the_same_answer(api, live_site, cached):
+    warm(api, live_site)
+    first, first_reads = event_do(api, live_site)
+    second, second_reads = event_do(api, live_site)
+
+    assert (first.status, first.code, first_reads) == (200, 0, 0)
+    assert (second.status, second.code, second_reads) == (200, 0, 0)
+    assert second.body == first.body
+    assert last_logged() == ("event", 0, 200)
+
+
+def test_a_revoked_token_is_refused_by_the_next_call(api, live_site, cached, capsys):
+    warm(api, live_site)
+    served, reads = event_do(api, live_site)
+
+    main(["token", "revoke", public_prefix(live_site.token)])
+    settle()
+    refused, refused_reads = event_do(api, live_site)
+
+    assert (served.code, reads) == (0, 0)
+    assert (refused.status, refused.code, refused_reads) == (401, 101, 1)
+    assert last_logged() == ("event", 101, 401)
+
+
+@pytest.mark.parametrize(
+    ("change", "code", "status"),
+    [(["--enabled", "off"], 104, 403), (["--allow", "10.0.0.0/8"], 103, 403)],
+)
+def test_a_profile_change_is_honoured_by_the_next_call(
+    api, live_site, cached, capsys, change, code, status
+):
+    warm(api, live_site)
+    served, reads = event_do(api, live_site)
+
+    main(["profile", "--event", live_site.event.code, "--site", "production", *change])
+    settle()
+    refused, refused_reads = event_do(api, live_site)
+
+    assert (served.code, reads) == (0, 0)
+    assert (refused.status, refused.code, refused_reads) == (status, code, 1)
+
+
+def test_a_token_expires_on_time_without_a_change_to_notify(api, live_site, cached):
+    plain = issue_token(
+        live_site.site.api_profile, expires_at=timezone.now() + dt.timedelta(seconds=1.5)
+    ).plain
+    warm(api, live_site, plain)
+    served, reads = event_do(api, live_site, plain)
+
+    time.sleep(1.6)
+    expired, _ = event_do(api, live_site, plain)
+
+    assert (served.code, reads) == (0, 0)
+    assert (expired.status, expired.code) == (401, 101)
+
+
+def test_an_address_that_reaches_its_failure_limit_is_refused_even_with_a_kept_token(
+    api, live_site, cached
+):
+    cached.CONFERO_AUTH_FAILURE_LIMIT = 3
+    warm(api, live_site)
+    served, reads = event_do(api, live_site)
+
+    guesses = [event_do(api, live_site, "cfo_live_" + str(n) * 40)[0].code for n in range(3)]
+    settle()
+    refused, refused_reads = event_do(api, live_site)
+
+    assert (served.code, reads) == (0, 0)
+    assert guesses == [101, 101, 101]
+    assert (refused.status, refused.code, refused_reads) == (429, 120, 1)
+    assert "too many failed authentications" in refused.message
+
+
+def test_a_new_custom_field_shows_in_the_next_call(api, live_site, cached):
+    warm(api, live_site, resource="customFields")
+    before, reads = event_do(api, live_site, resource="customFields")
+    defined_before = CustomField.objects.count()
+
+    import_test_fields(live_site.site)
+    settle()
+    after, _ = event_do(api, live_site, resource="customFields")
+
+    assert (before.code, reads, defined_before) == (0, 0, 0)
+    assert [field.findtext("code") for field in before.xml.iter("customField")] == ["clientID"]
+    assert after.code == 0
+    assert len(after.xml.findall(".//customField")) == 1 + CustomField.objects.count() > 1
+
+
+def test_rows_are_kept_no_longer_than_the_setting(api, live_site, cached):
+    cached.CONFERO_GATE_CACHE_SECONDS = 0.5
+    warm(api, live_site)
+    _, soon = event_do(api, live_site)
+    time.sleep(0.6)
+    _, later = event_do(api, live_site)
+
+    assert (soon, later) == (0, 1)
+
+
+def test_refusals_are_never_kept(api, live_site, cached):
+    wrong = "cfo_live_" + "x" * 40
+    reads = [event_do(api, live_site, wrong)[1] for _ in range(2)]
+
+    assert reads == [1, 1]
+
+
+def test_nothing_is_kept_or_used_inside_a_transaction(api, live_site, cached):
+    with transaction.atomic():
+        reads = [event_do(api, live_site)[1] for _ in range(2)]
+    _, after = event_do(api, live_site)
+
+    assert reads == [1, 1]
+    assert after == 1  # nothing was kept from inside the transaction
+
+
+def test_a_lost_listening_connection_turns_the_cache_off_until_it_listens_again(
+    api, live_site, cached, monkeypatch
+):
+    warm(api, live_site)
+    _, kept = event_do(api, live_site)
+    listener_pid = gatecache._cache.listener.connection.info.backend_pid
+    monkeypatch.setattr(gatecache, "RETRY_SECONDS", 0.5)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [listener_pid])
+    settle()
+    answers = [event_do(api, live_site) for _ in range(2)]
+    time.sleep(0.6)
+    again = [event_do(api, live_site)[1] for _ in range(2)]
+
+    assert kept == 0
+    assert [(result.code, reads) for result, reads in answers] == [(0, 1), (0, 1)]
+    assert again == [1, 0]  # listening again: the first call reads, the next is kept
+
+
+def test_a_row_read_while_a_change_arrived_is_not_kept(live_site, cached):
+    generation = gatecache.begin()
+    main(["token", "revoke", public_prefix(live_site.token)])  # commits while "reading"
+    settle()
+    gatecache.put(("key",), ("row",), generation)
+
+    assert gatecache.get(("key",), gatecache.begin()) is None
