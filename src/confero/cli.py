@@ -150,6 +150,10 @@ def cmd_serve(args) -> None:
             ACCESS_LOG_FORMAT,
             "--logger-class",
             "confero.gunicorn_logging.Logger",
+            # gunicorn's sync worker, but closing a finished connection without waiting on the
+            # client when nothing it sent is left unread (confero.gunicorn_worker).
+            "--worker-class",
+            "confero.gunicorn_worker.SyncWorker",
             "--forwarded-allow-ips",
             "",
             # Not used; its fixed per-user path would clash between two servers on one machine.

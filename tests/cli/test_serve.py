@@ -41,6 +41,7 @@ def test_serve_runs_gunicorn_with_confero_s_access_log_and_logger(monkeypatch, d
         == '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
     )
     assert options["--logger-class"] == "confero.gunicorn_logging.Logger"
+    assert options["--worker-class"] == "confero.gunicorn_worker.SyncWorker"
 
 
 class Response:

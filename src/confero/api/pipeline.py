@@ -409,6 +409,8 @@ def _response(body: bytes, status: int, want_json: bool) -> HttpResponse:
         body, status=status, content_type=JSON_CONTENT_TYPE if want_json else XML_CONTENT_TYPE
     )
     response["Cache-Control"] = "no-store"
+    # Sized, not chunked: fewer bytes, and one write to the socket instead of three.
+    response["Content-Length"] = str(len(body))
     return response
 
 

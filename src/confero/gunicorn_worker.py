@@ -1,0 +1,78 @@
+"""gunicorn's sync worker, closing a connection as soon as its answer is out, when it can.
+
+gunicorn (since 25) ends every connection "gracefully" (`gunicorn.util.close_graceful`): it
+shuts its side, then waits — up to 2 s — for the client to close its own, reading whatever the
+client still sends. That keeps a reset from cutting an answer short when the client sent more
+than the server read. But a sync worker serves no one while it waits: a round trip to the client
+on every call, and 2 s for a client that keeps its connection open, which anyone can do to
+every worker at once.
+
+It also sends an answer's headers together with the start of its body, in one write.
+
+This worker closes at once when nothing of the client's is left unread — the request's whole
+declared body read, nothing more on the socket, or the client gone already — as then closing
+cannot reset the connection. Otherwise (a body refused before it was read, code 202; a chunked
+body; anything sent after the request) it leaves the connection to gunicorn's graceful close.
+`confero serve` runs it (docs/performance.md).
+"""
+
+import socket
+
+from gunicorn.http.body import LengthReader
+from gunicorn.workers.sync import SyncWorker as GunicornSyncWorker
+
+
+class SyncWorker(GunicornSyncWorker):
+    def handle_request(self, listener, req, client, addr):
+        held = HeldHeaders(client)
+        try:
+            super().handle_request(listener, req, held, addr)
+        finally:
+            held.release()
+        if nothing_unread(req, client):
+            # gunicorn's graceful close that follows finds the socket closed and does nothing.
+            client.close()
+
+
+class HeldHeaders:
+    """The client's socket, as gunicorn's response writes to it, but the first write (the
+    status line and headers, written on their own) held back and sent with the second (the
+    first part of the body): one packet for a small answer instead of two. Whatever else the
+    response uses of the socket (sendfile, for static files) gets what was held first."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._held: bytes | None = None
+        self._writes = 0
+
+    def sendall(self, data: bytes) -> None:
+        self._writes += 1
+        if self._writes == 1:
+            self._held = bytes(data)
+            return
+        held, self._held = self._held, None
+        self._sock.sendall(held + data if held else data)
+
+    def release(self) -> None:
+        """Sends what is held (an answer without a body); at the end of every request."""
+        held, self._held = self._held, None
+        if held:
+            self._sock.sendall(held)
+
+    def __getattr__(self, name: str):
+        self.release()
+        return getattr(self._sock, name)
+
+
+def nothing_unread(req, client) -> bool:
+    body = getattr(req, "body", None)
+    reader = getattr(body, "reader", None)
+    if not isinstance(reader, LengthReader) or reader.length:
+        return False
+    try:
+        waiting = client.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+    except BlockingIOError:
+        return True  # nothing more sent
+    except (OSError, ValueError):  # ValueError: a TLS socket, which cannot peek
+        return False
+    return waiting == b""  # the client closed its side: nothing more will come
