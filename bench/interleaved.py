@@ -1,0 +1,156 @@
+"""event.do and its ceiling measured in turns, with every server up at once.
+
+    .venv/bin/python bench/interleaved.py                                  # SQLite, PostgreSQL
+    .venv/bin/python bench/interleaved.py --db postgres --rounds 8 --duration 5
+    .venv/bin/python bench/interleaved.py --db postgres --rev-b c3f3b0d    # two revisions
+
+This host's speed moves by up to 2x within minutes (docs/performance.md), and event_do.py
+measures event.do and the ceiling one after the other, half a minute apart: the share of the
+ceiling moves with the host. Here every server is started first (each with `confero serve`'s
+command line, 2 workers, the same data as event_do.py), then measured in rounds: each round runs
+wrk against each server once (same load as event_do.py: 2 threads, 16 connections), in an order
+that turns round by round. A share is taken within a round, seconds apart, and the summary gives
+medians over the rounds. With --rev-b, event.do of that git revision runs next to the working
+tree's, on the same database, for an A/B comparison.
+"""
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import event_do as bench
+import pgcluster
+
+
+def _export(rev: str, work: Path) -> str:
+    tree = work / f"tree-{rev}"
+    if tree.exists():  # exported for another database already
+        return str(tree / "src")
+    tree.mkdir()
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", rev, "src"],
+        cwd=bench.ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    return str(tree / "src")
+
+
+class Target:
+    def __init__(self, name: str, env: dict, body: str, pg_pid: int | None, work: Path, args):
+        self.name, self.env, self.body, self.pg_pid = name, env, body, pg_pid
+        port = pgcluster.free_port()
+        kind = "ceiling-django" if name.startswith("ceiling") else "event.do"
+        argv = bench.target_argv(kind, bench.serve_argv(env, port, args.workers))
+        self.url = f"http://127.0.0.1:{port}/{bench.EVENT_CODE}/api/event.do"
+        safe = name.replace(" ", "_").replace("/", "_")
+        self.server = bench.start_server(safe, argv, env, work, self.url, body)
+        self.runs: list[bench.Run] = []
+
+    def measure(self, args) -> bench.Run:
+        run = bench.Run(self.name, "-")
+        processes = {"gunicorn": self.server.proc.pid}
+        if self.pg_pid:
+            processes["postgres"] = self.pg_pid
+        bench.measure(run, self.url, self.body, args, processes)
+        self.runs.append(run)
+        return run
+
+
+def _database_targets(db: str, url: str | None, pg_pid, work: Path, args, answer: Path):
+    env = bench.base_env(work / db, url)
+    body = f"apiToken={bench.set_up_site(env)}"
+    targets = [Target(f"event.do {db}", env, body, pg_pid, work, args)]
+    if not answer.exists():
+        answer.write_bytes(bench.post(targets[0].url, body)[1])
+    if args.rev_b:
+        old = {**env, "PYTHONPATH": _export(args.rev_b, work)}
+        targets.append(Target(f"event.do {db} @{args.rev_b}", old, body, pg_pid, work, args))
+    return targets
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    bench.add_load_options(parser, budget=3600)
+    parser.set_defaults(duration=5, warmup=1, quiet_timeout=20)
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--rev-b", help="also run event.do of this git revision")
+    args = parser.parse_args(argv)
+    args.rev = None
+    work = Path(tempfile.mkdtemp(prefix="confero-interleaved-"))
+    answer = work / "event-do-answer.xml"
+    dbs = [d.strip() for d in args.db.split(",") if d.strip()]
+    targets: list[Target] = []
+    try:
+        with pgcluster.cluster() if "postgres" in dbs else _nothing() as pg:
+            for db in dbs:
+                url, pid = (pg.url, pg.pid) if db == "postgres" else (None, None)
+                targets += _database_targets(db, url, pid, work, args, answer)
+            ceiling_env = bench.target_env(
+                "ceiling-django", bench.base_env(work / "ceiling", None), answer
+            )
+            body = "apiToken=cfo_live_" + "x" * 40
+            targets.append(Target("ceiling-django", ceiling_env, body, None, work, args))
+            print(_header(args), flush=True)
+            for round_ in range(args.rounds):
+                turn = targets[round_ % len(targets) :] + targets[: round_ % len(targets)]
+                for target in turn:
+                    run = target.measure(args)
+                    print(_line(round_ + 1, run), flush=True)
+    finally:
+        bench.stop_servers()
+    print(_summary(targets))
+    return 0 if all(run.valid for t in targets for run in t.runs) else 1
+
+
+class _nothing:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _header(args) -> str:
+    return (
+        f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s, {args.workers} workers, "
+        f"{args.rounds} rounds\n\n| round | target | req/s | p50 ms | p99 ms | CPU µs per request "
+        "| host µs | checked |\n|---:|---|---:|---:|---:|---|---:|---|"
+    )
+
+
+def _line(round_: int, run: bench.Run) -> str:
+    cpu = ", ".join(f"{k} {v}" for k, v in run.cpu_us_per_req.items())
+    checked = "ok" if run.valid else "; ".join(run.problems)
+    return (
+        f"| {round_} | {run.target} | {run.rps:.0f} | {run.p50_ms:.2f} | {run.p99_ms:.2f} | {cpu} "
+        f"| {run.host_us:.1f} | {run.good}/{run.requests} {checked} |"
+    )
+
+
+def _summary(targets: list[Target]) -> str:
+    ceiling = next(t for t in targets if t.name == "ceiling-django")
+    lines = [
+        "",
+        "| target | median req/s | median p99 ms | worst p99 ms | median share of the ceiling "
+        "(per round) |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for target in targets:
+        shares = [run.rps / c.rps for run, c in zip(target.runs, ceiling.runs, strict=True)]
+        p99s = [run.p99_ms for run in target.runs]
+        lines.append(
+            f"| {target.name} | {statistics.median(r.rps for r in target.runs):.0f} "
+            f"| {statistics.median(p99s):.2f} | {max(p99s):.2f} "
+            f"| {statistics.median(shares):.0%} |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    sys.exit(main(sys.argv[1:]))
