@@ -16,9 +16,11 @@
 """
 
 import datetime as dt
+import functools
 import json
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -176,12 +178,19 @@ def version_guard(table: str, pk: int, version: str) -> tuple[str, list]:
 
 def execute_at_once(statements: Sequence[tuple[str, Sequence[Any] | None]]) -> None:
     """Runs the statements as one transaction in one round trip (PostgreSQL, see can_batch):
-    "BEGIN; …; COMMIT" sent as one simple query, or, inside a transaction (Django's atomic, or
-    autocommit turned off), a savepoint released at the end. When one fails nothing of them
-    stays: the transaction (or the savepoint) is rolled back before the error propagates, and
-    the connection is ready for the next statement. A failing `version_guard` raises
-    RowChanged. A statement given None for its values is sent as it is (no placeholders are
-    looked for in it: it may hold values merged already)."""
+    "BEGIN; …; COMMIT", or, inside a transaction (Django's atomic, or autocommit turned off), a
+    savepoint released at the end. When one fails nothing of them stays: the transaction (or
+    the savepoint) is rolled back before the error propagates, and the connection is ready for
+    the next statement. A failing `version_guard` raises RowChanged. A statement given None for
+    its values is sent as it is (no placeholders are looked for in it: it may hold values merged
+    already).
+
+    With prepared statements (`CONFERO_DB_PREPARED_STATEMENTS`, the default), the batch goes in
+    pipeline mode and each statement is prepared once per connection (`_pipelined`); a
+    transaction of its own then starts with `SET LOCAL enable_seqscan = off`, so that the plans
+    made once and kept are index lookups even when a table was nearly empty then (they are all
+    writes by key). Otherwise it is one simple query, the values merged by the driver."""
+    prepares = _prepares(connection)
     if connection.in_atomic_block or not connection.get_autocommit():
         begin, end, undo = (
             "SAVEPOINT confero_at_once",
@@ -190,16 +199,207 @@ def execute_at_once(statements: Sequence[tuple[str, Sequence[Any] | None]]) -> N
         )
     else:
         begin, end, undo = "BEGIN", "COMMIT", "ROLLBACK"
-    with connection.cursor() as cursor:
-        mogrify = cursor.cursor.mogrify
-        sql = "; ".join([begin, *[mogrify(sql, params) for sql, params in statements], end])
+        if prepares:
+            statements = [("SET LOCAL enable_seqscan = off", None), *statements]
+    for attempt in (1, 2):
         try:
-            cursor.execute(sql)
+            if prepares:
+                _instrumented(begin, statements, end, lambda: _pipelined(begin, statements, end))
+            else:
+                with connection.cursor() as cursor:
+                    cursor.execute(_as_one_text(begin, statements, end))
+            return
         except DatabaseError as exc:
             _roll_back_failed_batch(undo)
+            if attempt == 1 and _prepared_statement_gone(exc):
+                continue  # nothing of the batch stayed: send it again, preparing anew
             if _CHANGED in str(exc):
                 raise RowChanged from exc
             raise
+
+
+def _prepared_statement_gone(exc: DatabaseError) -> bool:
+    """psycopg deallocates every prepared statement of a connection after a ROLLBACK (it
+    cannot tell whether what they refer to changed): the batches' ones are then prepared again."""
+    from psycopg.errors import InvalidSqlStatementName
+
+    if not isinstance(exc.__cause__, InvalidSqlStatementName):
+        return False
+    state = getattr(connection.connection, "_confero_batches", None)
+    if state is not None:
+        state.names.clear()
+    return True
+
+
+def _as_one_text(begin: str, statements, end: str) -> str:
+    """The statements with their values merged by the driver, as one simple query."""
+    connection.ensure_connection()
+    mogrify = psycopg_client_cursor(connection.connection).mogrify
+    merged = [sql if params is None else mogrify(sql, params) for sql, params in statements]
+    return "; ".join([begin, *merged, end])
+
+
+def psycopg_client_cursor(driver):
+    import psycopg
+
+    return psycopg.ClientCursor(driver)
+
+
+def _instrumented(begin: str, statements, end: str, run: Callable[[], None]) -> None:
+    """Runs `run` as Django runs a cursor's statement while something watches the SQL (its
+    query log; `execute_wrapper`s): the batch shown as the one text `_as_one_text` makes."""
+    if not (connection.queries_logged or connection.execute_wrappers):
+        run()
+        return
+    sql = _as_one_text(begin, statements, end)
+
+    def executor(sql, params, many, context):
+        with connection.wrap_database_errors:
+            run()
+
+    for wrapper in reversed(connection.execute_wrappers):
+        executor = functools.partial(wrapper, executor)
+    started = time.monotonic()
+    try:
+        executor(sql, None, False, {"connection": connection, "cursor": None})
+    finally:
+        if connection.queries_logged:
+            took = time.monotonic() - started
+            connection.queries_log.append({"sql": sql, "time": f"{took:.3f}"})
+
+
+# Prepared statements of the batches, per driver connection: (SQL, parameter types) → name.
+# Names are never reused on a connection; past this many, statements go unprepared.
+_MAX_PREPARED = 200
+
+
+def _pipelined(begin: str, statements, end: str) -> None:
+    """The batch in psycopg's pipeline mode (libpq's), sent with one write: each statement
+    prepared on the connection the first time it is seen and executed from then on without
+    being parsed, analysed or planned again (docs/decisions/0010). The framing statements go
+    as they are. Waits for the end of the batch; raises the first statement's error."""
+    from psycopg import pq
+    from psycopg.errors import error_from_result
+
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        driver = connection.connection
+        pgconn = driver.pgconn
+        state = getattr(driver, "_confero_batches", None)
+        if state is None:
+            state = driver._confero_batches = _PreparedBatches()
+        expected = state.send(pgconn, driver, begin, statements, end)
+        error = None
+        for result in _pipeline_results(pgconn):
+            kind, key, name = expected.pop(0)
+            status = result.status
+            if kind == "prepare" and status == pq.ExecStatus.COMMAND_OK:
+                state.names[key] = name
+            elif status == pq.ExecStatus.FATAL_ERROR and error is None:
+                error = error_from_result(result, encoding=pgconn._encoding)
+        if error is not None:
+            raise error
+
+
+class _PreparedBatches:
+    def __init__(self) -> None:
+        self.names: dict[tuple, bytes] = {}
+        self.counter = 0
+
+    def send(self, pgconn, driver, begin: str, statements, end: str) -> list[tuple]:
+        """Queues the batch and a sync, then sends it; what each result will be."""
+        from psycopg.adapt import PyFormat, Transformer
+
+        transformer = Transformer(driver)
+        expected: list[tuple] = []
+        pgconn.enter_pipeline_mode()
+        try:
+            pgconn.send_query_params(begin.encode(), None)
+            expected.append(("run", None, None))
+            for sql, params in statements:
+                if params is None:
+                    pgconn.send_query_params(sql.encode(), None)
+                    expected.append(("run", None, None))
+                    continue
+                query = _numbered(sql)
+                values = transformer.dump_sequence(params, [PyFormat.AUTO] * len(params))
+                types, formats = transformer.types, transformer.formats
+                key = (query, types)
+                name = self.names.get(key)
+                if name is None and len(self.names) < _MAX_PREPARED:
+                    self.counter += 1
+                    name = f"confero_batch_{self.counter}".encode()
+                    pgconn.send_prepare(name, query, param_types=types)
+                    expected.append(("prepare", key, name))
+                if name is None:
+                    pgconn.send_query_params(
+                        query, values, param_types=types, param_formats=formats
+                    )
+                else:
+                    pgconn.send_query_prepared(name, values, param_formats=formats)
+                expected.append(("run", None, None))
+            pgconn.send_query_params(end.encode(), None)
+            expected.append(("run", None, None))
+            pgconn.pipeline_sync()
+            _flush(pgconn)
+        except BaseException:
+            _leave_pipeline(pgconn)
+            raise
+        return expected
+
+
+def _numbered(sql: str) -> bytes:
+    """`%s` placeholders as PostgreSQL's `$1`, `$2`…; the statements here have no other `%`."""
+    parts = sql.split("%s")
+    if any("%" in part for part in parts):
+        raise ValueError(f"unexpected % in a batch statement: {sql[:80]}")
+    numbered = [parts[0]]
+    for number, part in enumerate(parts[1:], start=1):
+        numbered += [f"${number}", part]
+    return "".join(numbered).encode()
+
+
+def _flush(pgconn) -> None:
+    import select
+
+    poller = select.poll()
+    poller.register(pgconn.socket, select.POLLOUT)
+    while pgconn.flush():
+        poller.poll()
+
+
+def _pipeline_results(pgconn):
+    """The results of the batch, in order, until its sync; leaves pipeline mode."""
+    import select
+
+    from psycopg import pq
+
+    poller = select.poll()
+    poller.register(pgconn.socket, select.POLLIN)
+    try:
+        while True:
+            pgconn.consume_input()
+            while not pgconn.is_busy():
+                result = pgconn.get_result()
+                if result is None:
+                    continue  # the end of one statement's results
+                if result.status == pq.ExecStatus.PIPELINE_SYNC:
+                    return
+                yield result
+            poller.poll()
+    finally:
+        _leave_pipeline(pgconn)
+
+
+def _leave_pipeline(pgconn) -> None:
+    from psycopg import pq
+
+    try:
+        if pgconn.pipeline_status != pq.PipelineStatus.OFF:
+            pgconn.exit_pipeline_mode()
+    except Exception:
+        # Results left unread (the connection broke): Django discards the connection.
+        logging.getLogger("confero.db").exception("could not leave pipeline mode")
 
 
 def _roll_back_failed_batch(statement: str) -> None:

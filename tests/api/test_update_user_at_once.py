@@ -88,6 +88,7 @@ def test_an_update_is_the_gate_with_the_user_then_one_transaction(live, live_sit
     assert GATE_WITH_USER.format(column) in sql[0]
     assert statements_of(sql[1]) == [
         "BEGIN",
+        "SET LOCAL",
         "SELECT CAST(CASE",
         "INSERT INTO",
         "DELETE FROM",
@@ -95,7 +96,7 @@ def test_an_update_is_the_gate_with_the_user_then_one_transaction(live, live_sit
         "UPDATE people_user",
         "COMMIT",
     ]
-    assert sql[1].startswith(f"BEGIN; {GUARD}")
+    assert sql[1].startswith(f"BEGIN; SET LOCAL enable_seqscan = off; {GUARD}")
     assert "INSERT INTO access_apicall" in sql[1]
     assert connection.connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
     ada.refresh_from_db()
@@ -129,6 +130,7 @@ def test_an_update_that_changes_nothing_writes_only_its_log_row(live, ada):
     assert result.code == 0
     assert statements_of(queries.captured_queries[-1]["sql"]) == [
         "BEGIN",
+        "SET LOCAL",
         "SELECT CAST(CASE",
         "INSERT INTO",
         "COMMIT",
@@ -289,3 +291,69 @@ def test_a_failed_transaction_leaves_nothing_and_the_connection_ready(live, ada,
     assert connection.connection.info.backend_pid == pid
     ada.refresh_from_db()
     assert (ada.first_name, answers(ada)) == ("Augusta", ["m", "veg"])
+
+
+# --- Prepared once per connection ---------------------------------------------------------------
+
+
+def batch_statements() -> dict[str, str]:
+    """This connection's prepared statements of the batches: name → SQL."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name, statement FROM pg_prepared_statements "
+            "WHERE name LIKE 'confero_batch_%%' ORDER BY name"
+        )
+        return dict(cursor.fetchall())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_statement_is_prepared_once_and_its_plan_looks_up_by_key(live, ada):
+    """The answers table is empty, by the planner's statistics, when the DELETE is first
+    planned: a plan kept from then would scan the whole table on every call as it grows."""
+    Answer.objects.all().delete()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE customfields_answer")  # known to be empty
+    assert update(live, ada, firstName="Augusta", tshirt="m").code == 0
+    prepared = batch_statements()
+    assert update(live, ada, firstName="Ada", tshirt="l").code == 0  # the same statements
+
+    assert batch_statements() == prepared
+    assert {" ".join(sql.split(" ", 3)[:3]) for sql in prepared.values()} == {
+        "DELETE FROM customfields_answer",
+        "INSERT INTO access_apicall",
+        "INSERT INTO customfields_answer",
+        "SELECT CAST(CASE count(*)",
+        "UPDATE people_user SET",
+    }
+    ada.refresh_from_db()
+    assert (ada.first_name, answers(ada)) == ("Ada", ["l"])
+    delete, sql = next((name, sql) for name, sql in prepared.items() if sql.startswith("DELETE"))
+    fields = sql.count("$") - 2
+    field_ids = list(Answer.objects.filter(record_id=ada.pk).values_list("field_id", flat=True))
+    field_ids = field_ids[:fields]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"EXPLAIN EXECUTE {delete}('user', %s, {', '.join(['%s'] * len(field_ids))})",
+            [ada.pk, *field_ids],
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index" in plan
+    assert "Seq Scan" not in plan
+
+
+@pytest.mark.django_db(transaction=True)
+def test_statements_deallocated_by_the_driver_are_prepared_again(live, ada):
+    """psycopg deallocates a connection's prepared statements after any ROLLBACK."""
+    assert update(live, ada, firstName="Augusta").code == 0
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    assert batch_statements() == {}
+
+    result = update(live, ada, firstName="Grace", tshirt="m")
+
+    assert result.code == 0
+    ada.refresh_from_db()
+    assert (ada.first_name, answers(ada)) == ("Grace", ["m", "veg"])
+    assert len(batch_statements()) >= 5  # guard, log row, DELETE, INSERT, UPDATE at least
+    assert logged_calls()[-1] == ("updateUser", 0, 200)
+    assert connection.connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
