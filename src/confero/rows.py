@@ -348,6 +348,7 @@ class _PreparedBatches:
         return expected
 
 
+@functools.lru_cache(maxsize=1024)  # the batches' statements: a few dozen texts
 def _numbered(sql: str) -> bytes:
     """`%s` placeholders as PostgreSQL's `$1`, `$2`…; the statements here have no other `%`."""
     parts = sql.split("%s")
