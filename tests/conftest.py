@@ -194,8 +194,10 @@ def _gate_read_by_every_call():
 def _fresh_rate_limit_leases():
     """Rate-limit units leased by this process (confero.access.ratelimit.take) belong to the
     test that leased them: token IDs repeat across tests once their rows are rolled back."""
-    from confero.access import ratelimit
+    from confero.access import ratelimit, tokens
 
     ratelimit.forget_leases()
+    tokens.forget_marks()
     yield
     ratelimit.forget_leases()
+    tokens.forget_marks()

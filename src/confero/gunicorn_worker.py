@@ -10,13 +10,20 @@ every worker at once.
 It also sends an answer's headers together with the start of its body, in one write.
 
 This worker closes at once when nothing of the client's is left unread — the request's whole
-declared body read, nothing more on the socket, or the client gone already — as then closing
-cannot reset the connection. Otherwise (a body refused before it was read, code 202; a chunked
-body; anything sent after the request) it leaves the connection to gunicorn's graceful close.
+declared body read, nothing more on the socket, or the client gone already — and the client has
+acknowledged the whole answer (the socket's send queue is empty, `SIOCOUTQ`): then closing
+cannot reset the connection under the answer. Otherwise (a body refused before it was read,
+code 202; a chunked body; anything sent after the request; an answer not yet acknowledged) it
+leaves the connection to gunicorn's graceful close. A request whose body is not read still holds
+the worker up to 2 s, as with gunicorn's own worker: put a buffering proxy in front of servers
+on the open internet (docs/operations.md).
 `confero serve` runs it (docs/performance.md).
 """
 
+import fcntl
 import socket
+import struct
+import termios
 
 from gunicorn.http.body import LengthReader
 from gunicorn.workers.sync import SyncWorker as GunicornSyncWorker
@@ -65,11 +72,16 @@ class HeldHeaders:
 
 
 def nothing_unread(req, client) -> bool:
+    """Closing now cannot reset the connection under the answer: the client sent nothing the
+    server did not read, and has acknowledged every byte of the answer."""
     body = getattr(req, "body", None)
     reader = getattr(body, "reader", None)
     if not isinstance(reader, LengthReader) or reader.length:
         return False
     try:
+        queued = fcntl.ioctl(client.fileno(), termios.TIOCOUTQ, b"\0" * 4)  # SIOCOUTQ
+        if struct.unpack("i", queued)[0]:
+            return False  # not all of the answer acknowledged yet
         waiting = client.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
     except BlockingIOError:
         return True  # nothing more sent

@@ -307,23 +307,29 @@ class _PreparedBatches:
         self.counter = 0
 
     def send(self, pgconn, driver, begin: str, statements, end: str) -> list[tuple]:
-        """Queues the batch and a sync, then sends it; what each result will be."""
+        """Queues the batch and a sync, then sends it; what each result will be. Everything
+        that can fail on the client's side (the statements' placeholders, their values) is
+        done before the connection enters pipeline mode: once in, only a sent sync gets it
+        out."""
         from psycopg.adapt import PyFormat, Transformer
 
         transformer = Transformer(driver)
+        planned: list[tuple] = [(begin.encode(), None, None, None)]
+        for sql, params in statements:
+            if params is None:
+                planned.append((sql.encode(), None, None, None))
+                continue
+            values = transformer.dump_sequence(params, [PyFormat.AUTO] * len(params))
+            planned.append((_numbered(sql), values, transformer.types, transformer.formats))
+        planned.append((end.encode(), None, None, None))
         expected: list[tuple] = []
         pgconn.enter_pipeline_mode()
         try:
-            pgconn.send_query_params(begin.encode(), None)
-            expected.append(("run", None, None))
-            for sql, params in statements:
-                if params is None:
-                    pgconn.send_query_params(sql.encode(), None)
+            for query, values, types, formats in planned:
+                if values is None:
+                    pgconn.send_query_params(query, None)
                     expected.append(("run", None, None))
                     continue
-                query = _numbered(sql)
-                values = transformer.dump_sequence(params, [PyFormat.AUTO] * len(params))
-                types, formats = transformer.types, transformer.formats
                 key = (query, types)
                 name = self.names.get(key)
                 if name is None and len(self.names) < _MAX_PREPARED:
@@ -338,14 +344,25 @@ class _PreparedBatches:
                 else:
                     pgconn.send_query_prepared(name, values, param_formats=formats)
                 expected.append(("run", None, None))
-            pgconn.send_query_params(end.encode(), None)
-            expected.append(("run", None, None))
             pgconn.pipeline_sync()
             _flush(pgconn)
         except BaseException:
-            _leave_pipeline(pgconn)
+            _abandon(pgconn, driver)
             raise
         return expected
+
+
+def _abandon(pgconn, driver) -> None:
+    """After a failure while sending (the connection broke): the batch ended with a sync and
+    its results read, or else the connection closed, so that nothing waits on it forever."""
+    try:
+        pgconn.pipeline_sync()
+        _flush(pgconn)
+        for _ in _pipeline_results(pgconn):
+            pass
+    except Exception:
+        logging.getLogger("confero.db").exception("a batch could not be ended; closing")
+        driver.close()
 
 
 @functools.lru_cache(maxsize=1024)  # the batches' statements: a few dozen texts

@@ -159,18 +159,41 @@ def test_rows_are_kept_no_longer_than_the_setting(api, live_site, cached):
 
 def test_refusals_are_never_kept(api, live_site, cached):
     wrong = "cfo_live_" + "x" * 40
+    warm(api, live_site)
+    _, kept = event_do(api, live_site)  # the cache works here
     reads = [event_do(api, live_site, wrong)[1] for _ in range(2)]
 
+    assert kept == 0
     assert reads == [1, 1]
+
+
+def test_a_kept_admission_is_for_its_address_only(api, live_site, cached):
+    """The address is checked against the allow-list on every call, and it is part of the key:
+    another address reads the gate (and its own failure count) and is refused."""
+    warm(api, live_site)
+    _, kept = event_do(api, live_site)
+    with CaptureQueriesContext(connection) as queries:
+        other = api.call(
+            live_site.url("event"), {"apiToken": live_site.token}, remote_addr="198.51.100.7"
+        )
+
+    assert kept == 0
+    assert (other.status, other.code) == (403, 103)
+    assert other.message == "client address 198.51.100.7 is not allowed"
+    assert sum(GATE_SQL in query["sql"] for query in queries) == 1
 
 
 def test_nothing_is_kept_or_used_inside_a_transaction(api, live_site, cached):
+    warm(api, live_site)  # the token's last use is written: nothing below writes to the token
+    gatecache.reset()  # nothing kept
     with transaction.atomic():
         reads = [event_do(api, live_site)[1] for _ in range(2)]
     _, after = event_do(api, live_site)
+    _, then = event_do(api, live_site)
 
     assert reads == [1, 1]
     assert after == 1  # nothing was kept from inside the transaction
+    assert then == 0  # outside, as usual
 
 
 def test_a_lost_listening_connection_turns_the_cache_off_until_it_listens_again(
@@ -194,9 +217,24 @@ def test_a_lost_listening_connection_turns_the_cache_off_until_it_listens_again(
 
 
 def test_a_row_read_while_a_change_arrived_is_not_kept(live_site, cached):
-    generation = gatecache.begin()
+    ticket = gatecache.begin()
     main(["token", "revoke", public_prefix(live_site.token)])  # commits while "reading"
     settle()
-    gatecache.put(("key",), ("row",), generation)
+    gatecache.put(("key",), ("row",), ticket)
+    unchanged = gatecache.begin()
+    gatecache.put(("other",), ("row",), unchanged)
 
+    assert ticket is not None
     assert gatecache.get(("key",), gatecache.begin()) is None
+    assert gatecache.get(("other",), gatecache.begin()) == ("row",)  # kept when nothing came
+
+
+def test_an_idle_process_still_reads_what_arrives(live_site, cached):
+    """The process's own thread reads the listening connection every second: a process that
+    answers no calls does not leave notifications waiting on the server."""
+    gatecache.begin()  # listening
+    generation = gatecache._cache.generation
+    main(["token", "revoke", public_prefix(live_site.token)])
+    time.sleep(gatecache.DRAIN_SECONDS * 2 + 0.3)
+
+    assert gatecache._cache.generation > generation  # emptied, without a call

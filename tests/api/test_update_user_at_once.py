@@ -14,13 +14,14 @@ import threading
 
 import psycopg
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
 
 from confero.access.models import ApiCall
 from confero.access.tokens import public_prefix
 from confero.customfields.models import Answer
 from confero.people.models import User
+from confero.rows import execute_at_once
 from tests.api.test_call_log_transaction import INTERNAL_ERROR, break_log
 from tests.api.test_postgres_connection import other_connection
 
@@ -357,3 +358,24 @@ def test_statements_deallocated_by_the_driver_are_prepared_again(live, ada):
     assert len(batch_statements()) >= 5  # guard, log row, DELETE, INSERT, UPDATE at least
     assert logged_calls()[-1] == ("updateUser", 0, 200)
     assert connection.connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_that_cannot_be_built_sends_nothing_and_leaves_the_connection_ready(ada):
+    """What can fail on the client's side (a placeholder, a value the driver cannot send) fails
+    before anything goes out: the connection is not left waiting in pipeline mode."""
+    log_rows = ApiCall.objects.count()
+    broken = [
+        [("UPDATE people_user SET city = 'x%' WHERE id = %s", [ada.pk])],
+        [("UPDATE people_user SET city = %s WHERE id = %s", [object(), ada.pk])],
+    ]
+    for statements in broken:
+        with pytest.raises((ValueError, DatabaseError)):
+            execute_at_once(statements)
+        assert connection.connection.pgconn.pipeline_status == psycopg.pq.PipelineStatus.OFF
+        assert connection.connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+
+    execute_at_once([("UPDATE people_user SET city = %s WHERE id = %s", ["Turin", ada.pk])])
+    ada.refresh_from_db()
+    assert ada.city == "Turin"
+    assert ApiCall.objects.count() == log_rows

@@ -123,15 +123,15 @@ def load_gate(
         return None if row is None else _gate(row, user)
     # The gate alone: an admission may be answered from memory (decision 0012).
     key = (code, environment, token_hash, failures_scope, window)
-    generation = gatecache.begin() if token_hash else None
-    if generation is not None and (row := gatecache.get(key, generation)) is not None:
+    ticket = gatecache.begin() if token_hash else None
+    if ticket is not None and (row := gatecache.get(key, ticket)) is not None:
         return _gate(row, None)
     row = _fetch(_GATE_SQL, [environment, failures_scope, window, token_hash, code])
     if row is None:
         return None
     gate = _gate(row, None)
-    if generation is not None and _admits(gate):
-        gatecache.put(key, row, generation)
+    if ticket is not None and _admits(gate):
+        gatecache.put(key, row, ticket)
     return gate
 
 

@@ -13,12 +13,17 @@ server process answer the same admission again from memory:
   triggers are in access/migrations/0002). So does an address reaching its failure limit
   (`notify_changed`). Each process listens on a connection of its own and reads what arrived,
   without waiting, before it answers from memory; anything that arrived empties the cache.
-- A row is kept only when nothing arrived while it was read: a change committed after the read
-  began is never cached over.
-- A row is used for at most `CONFERO_GATE_CACHE_SECONDS` (default 2), the bound should a
-  notification be lost without the listening connection noticing (a network partition). When the
-  listening connection fails, the cache is emptied and not used until it listens again.
-- Never inside a transaction (Django's atomic): changes made in it are not yet notified.
+- A row is kept only when nothing arrived between the start of its read and the end: a change
+  whose notification arrives in that time is never cached over, and one whose notification
+  arrives later empties the cache then, as any other does.
+- A row is used for at most `CONFERO_GATE_CACHE_SECONDS` (default 2) after its read began, the
+  bound should a notification be lost without the listening connection noticing (a network
+  partition: TCP keepalives end such a connection within about 25 s). When the listening
+  connection fails, the cache is emptied and not used until it listens again.
+- A thread of the process's own reads what arrived every second, so that an idle process's
+  connection never holds up the server's notification queue.
+- Never inside a transaction (Django's atomic, or autocommit off): changes made in it are not
+  yet notified.
 
 The price: a change reaches a process when its notification does — normally within a
 millisecond of the commit, and never later than the bound. 0 turns the cache off.
@@ -31,12 +36,16 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, connections
+from django.db import DatabaseError, connection, connections
 
 log = logging.getLogger("confero.access")
 
 CHANNEL = "confero_gate"
 RETRY_SECONDS = 1.0  # how long a process waits before it tries to listen again after a failure
+DRAIN_SECONDS = 1.0  # how often the process's thread reads what arrived
+# libpq's TCP keepalives on the listening connection: a peer gone silent ends it in ~25 s.
+KEEPALIVES = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5,
+              "keepalives_count": 3}  # fmt: skip
 
 
 class _Cache:
@@ -48,6 +57,7 @@ class _Cache:
         self.pid = 0  # the process that opened it (gunicorn forks)
         self.retry_at = 0.0
         self.told_off = ""  # a notice the listening connection received (see _listening)
+        self.thread_pid = 0  # the process whose thread drains the listening connection
 
 
 _cache = _Cache()
@@ -58,49 +68,56 @@ def enabled() -> bool:
         settings.CONFERO_GATE_CACHE_SECONDS > 0
         and connection.vendor == "postgresql"
         and not connection.in_atomic_block
+        and connection.get_autocommit()
     )
 
 
-def begin() -> int | None:
-    """What arrived is read first; the generation to pass to `put`, None when the cache cannot be
-    used now (off, inside a transaction, not listening)."""
+def begin() -> tuple[int, float] | None:
+    """What arrived is read first; a ticket for `get` and `put` (the generation, and when the read
+    begins), None when the cache cannot be used now (off, inside a transaction, not listening)."""
     if not enabled():
         return None
     with _cache.lock:
         if not _listening():
             return None
-        return _cache.generation
+        return _cache.generation, time.monotonic()
 
 
-def get(key: tuple, generation: int) -> tuple | None:
+def get(key: tuple, ticket: tuple[int, float]) -> tuple | None:
     with _cache.lock:
-        if generation != _cache.generation:
+        if ticket[0] != _cache.generation:
             return None
         entry = _cache.rows.get(key)
         if entry is None:
             return None
-        row, stored = entry
-        if time.monotonic() - stored > settings.CONFERO_GATE_CACHE_SECONDS:
+        row, read_at = entry
+        if time.monotonic() - read_at > settings.CONFERO_GATE_CACHE_SECONDS:
             del _cache.rows[key]
             return None
         return row
 
 
-def put(key: tuple, row: tuple, generation: int) -> None:
-    """Keeps `row`, read after `begin` returned `generation`, unless something arrived since."""
+def put(key: tuple, row: tuple, ticket: tuple[int, float]) -> None:
+    """Keeps `row`, read after `begin` gave `ticket`, unless something arrived since."""
     with _cache.lock:
-        if not _listening() or generation != _cache.generation:
+        if not _listening() or ticket[0] != _cache.generation:
             return
         if len(_cache.rows) >= 10_000:  # keys come from callers: keep memory bounded
             _cache.rows.clear()
-        _cache.rows[key] = (row, time.monotonic())
+        _cache.rows[key] = (row, ticket[1])
 
 
 def notify_changed() -> None:
-    """Tells every process to empty its cache (at the commit of the current transaction)."""
-    if connection.vendor == "postgresql":
+    """Tells every process to empty its cache (at the commit of the current transaction). A
+    failure is logged, not raised: the call it belongs to is answered as it would be, and the
+    other processes stop admitting at their bound at the latest."""
+    if connection.vendor != "postgresql":
+        return
+    try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_notify(%s, '')", [CHANNEL])
+    except DatabaseError:
+        log.warning("gate cache: could not notify a change", exc_info=True)
 
 
 def reset() -> None:
@@ -150,6 +167,11 @@ def _listening() -> bool:
 
 def _open_listener() -> None:
     own = connections.create_connection(connection.alias)
+    # A dict of its own: the wrapper shares Django's settings dictionary otherwise.
+    own.settings_dict = {
+        **own.settings_dict,
+        "OPTIONS": {**own.settings_dict.get("OPTIONS", {}), **KEEPALIVES},
+    }
     try:
         own.ensure_connection()
         own.connection.autocommit = True
@@ -162,6 +184,21 @@ def _open_listener() -> None:
         return
     _empty()  # rows kept before this connection listened may have missed a change
     _cache.listener, _cache.pid, _cache.told_off = own, os.getpid(), ""
+    if _cache.thread_pid != os.getpid():  # threads do not survive a fork
+        _cache.thread_pid = os.getpid()
+        threading.Thread(target=_drain_forever, name="confero-gate-cache", daemon=True).start()
+
+
+def _drain_forever() -> None:
+    """Reads what arrived on this process's listening connection every second: a process that
+    answers no call for a while must still read, or its connection would hold up the
+    server's notification queue. It never opens a connection; calls do."""
+    pid = os.getpid()
+    while _cache.thread_pid == pid:
+        time.sleep(DRAIN_SECONDS)
+        with _cache.lock:
+            if _cache.listener is not None and _cache.pid == pid:
+                _listening()
 
 
 def _told_off(diagnostic) -> None:
@@ -170,8 +207,10 @@ def _told_off(diagnostic) -> None:
 
 def _close_listener() -> None:
     own, _cache.listener = _cache.listener, None
-    if own is not None and _cache.pid == os.getpid():
+    if own is not None and _cache.pid == os.getpid() and own.connection is not None:
         try:
-            own.close()
+            # The driver's connection itself: Django's wrapper may only be closed by the thread
+            # that opened it, and the process's draining thread may be the one closing.
+            own.connection.close()
         except Exception:
             log.debug("gate cache: closing the listening connection failed", exc_info=True)

@@ -92,8 +92,20 @@ def looks_like_token(plain: str) -> bool:
     return plain.startswith(("cfo_test_", "cfo_live_")) and len(plain) <= 200
 
 
+# When this process last wrote each token's last use: the token it is given may be a moment old
+# (confero.access.gatecache), and must not make every call write again.
+_marked: dict[int, dt.datetime] = {}
+
+
 def mark_used(token: ApiToken, *, now: dt.datetime) -> None:
-    """Records use at most once a minute per token: one write less on nearly every call."""
-    if token.last_used_at is None or now - token.last_used_at >= dt.timedelta(minutes=1):
+    """Records use at most once a minute per token and process: one write less on nearly every
+    call."""
+    last = max(filter(None, [token.last_used_at, _marked.get(token.pk)]), default=None)
+    if last is None or now - last >= dt.timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-        token.last_used_at = now
+        token.last_used_at = _marked[token.pk] = now
+
+
+def forget_marks() -> None:
+    """Forgets which last uses this process wrote (tests: token IDs repeat across them)."""
+    _marked.clear()
