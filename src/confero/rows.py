@@ -189,7 +189,8 @@ def execute_at_once(statements: Sequence[tuple[str, Sequence[Any] | None]]) -> N
     pipeline mode and each statement is prepared once per connection (`_pipelined`); a
     transaction of its own then starts with `SET LOCAL enable_seqscan = off`, so that the plans
     made once and kept are index lookups even when a table was nearly empty then (they are all
-    writes by key). Otherwise it is one simple query, the values merged by the driver."""
+    writes by key; in a savepoint the caller's transaction is left as it is). Otherwise it is one
+    simple query, the values merged by the driver."""
     prepares = _prepares(connection)
     if connection.in_atomic_block or not connection.get_autocommit():
         begin, end, undo = (

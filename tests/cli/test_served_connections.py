@@ -5,8 +5,9 @@ one sync worker, on SQLite in a directory of the test's own, spoken to over raw 
   is answered while the first is still connected (gunicorn's own graceful close waits up to 2 s
   for the client to close first, serving no one meanwhile).
 - Answers are sized (Content-Length), not chunked.
-- A body refused before it was read (over 1 MiB, code 202) still reaches the client whole: that
-  connection is closed gracefully, so no reset cuts the answer short."""
+- A body refused before it was read (over 1 MiB, code 202) is answered whole, in XML, on a real
+  server (the worker leaves that connection to gunicorn's graceful close; that no reset can cut
+  such an answer is not something a test on loopback can show)."""
 
 import os
 import socket
