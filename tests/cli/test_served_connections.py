@@ -73,10 +73,19 @@ def read_to_end(sock: socket.socket) -> bytes:
     return answer
 
 
-def split(answer: bytes) -> tuple[list[str], bytes]:
-    """The status line and header lines, the body."""
-    head, _, body = answer.partition(b"\r\n\r\n")
-    return head.decode("latin-1").split("\r\n"), body
+def sized_xml_answer(answer: bytes, status: str, code: int, message: str) -> list[str]:
+    """Checks an HTTP answer: this status, this XML error document as its body, sized with
+    Content-Length (not chunked). Its status and header lines."""
+    head_bytes, _, body = answer.partition(b"\r\n\r\n")
+    head = head_bytes.decode("latin-1").split("\r\n")
+    assert head[0] == f"HTTP/1.1 {status}"
+    assert body == (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n'
+        + f'<api><response code="{code}">{message}</response></api>'.encode()
+    )
+    assert f"Content-Length: {len(body)}" in head
+    assert not [line for line in head if line.startswith("Transfer-Encoding")]
+    return head
 
 
 def test_an_answered_client_that_stays_connected_does_not_hold_the_worker(server):
@@ -94,15 +103,10 @@ def test_an_answered_client_that_stays_connected_does_not_hold_the_worker(server
 
     # No event "demo" in this database: no address is allowed.
     assert first_answer == second_answer
-    head, body = split(first_answer)
-    assert head[0] == "HTTP/1.1 403 Forbidden"
-    assert body == (
-        b'<?xml version="1.0" encoding="UTF-8"?>\n'
-        b'<api><response code="103">client address 127.0.0.1 is not allowed</response></api>'
+    head = sized_xml_answer(
+        first_answer, "403 Forbidden", 103, "client address 127.0.0.1 is not allowed"
     )
-    assert f"Content-Length: {len(body)}" in head
     assert "Connection: close" in head
-    assert not [line for line in head if line.startswith("Transfer-Encoding")]
 
 
 def test_a_body_refused_before_it_was_read_still_gets_its_whole_answer(server):
@@ -111,10 +115,4 @@ def test_a_body_refused_before_it_was_read_still_gets_its_whole_answer(server):
         sock.sendall(request(body))
         answer = read_to_end(sock)
 
-    head, body = split(answer)
-    assert head[0] == "HTTP/1.1 413 Request Entity Too Large"
-    assert body == (
-        b'<?xml version="1.0" encoding="UTF-8"?>\n'
-        b'<api><response code="202">request body over 1048576 bytes</response></api>'
-    )
-    assert f"Content-Length: {len(body)}" in head
+    sized_xml_answer(answer, "413 Request Entity Too Large", 202, "request body over 1048576 bytes")
