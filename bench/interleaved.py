@@ -9,7 +9,7 @@ measures event.do and the ceiling one after the other, half a minute apart: the 
 ceiling moves with the host. Here every server is started first (each with `confero serve`'s
 command line, 2 workers, the same data as event_do.py), then measured in rounds: each round runs
 wrk against each server once (same load as event_do.py: 2 threads, 16 connections), in an order
-that turns round by round. A share is taken within a round, seconds apart, and the summary gives
+that turns round by round; the ceilings are event_do.py's (the Django one and the bare WSGI one). A share is taken within a round, seconds apart, and the summary gives
 medians over the rounds. With --rev-b, event.do of that git revision runs next to the working
 tree's, on the same database, for an A/B comparison.
 """
@@ -44,7 +44,7 @@ class Target:
     def __init__(self, name: str, env: dict, body: str, pg_pid: int | None, work: Path, args):
         self.name, self.env, self.body, self.pg_pid = name, env, body, pg_pid
         port = pgcluster.free_port()
-        kind = "ceiling-django" if name.startswith("ceiling") else "event.do"
+        kind = name if name.startswith("ceiling") else "event.do"
         argv = bench.target_argv(kind, bench.serve_argv(env, port, args.workers))
         self.url = f"http://127.0.0.1:{port}/{bench.EVENT_CODE}/api/event.do"
         safe = name.replace(" ", "_").replace("/", "_")
@@ -79,7 +79,15 @@ def main(argv: list[str]) -> int:
     parser.set_defaults(duration=5, warmup=1, quiet_timeout=20)
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--rev-b", help="also run event.do of this git revision")
+    parser.add_argument(
+        "--ceilings",
+        default="ceiling-django,ceiling-wsgi",
+        help="comma-separated: ceiling-django (Django, no pipeline), ceiling-wsgi (bare WSGI)",
+    )
     args = parser.parse_args(argv)
+    args.ceilings = [c.strip() for c in args.ceilings.split(",") if c.strip()]
+    if not args.ceilings or any(c not in ("ceiling-django", "ceiling-wsgi") for c in args.ceilings):
+        parser.error("--ceilings: ceiling-django and/or ceiling-wsgi")
     args.rev = None
     work = Path(tempfile.mkdtemp(prefix="confero-interleaved-"))
     answer = work / "event-do-answer.xml"
@@ -90,11 +98,12 @@ def main(argv: list[str]) -> int:
             for db in dbs:
                 url, pid = (pg.url, pg.pid) if db == "postgres" else (None, None)
                 targets += _database_targets(db, url, pid, work, args, answer)
-            ceiling_env = bench.target_env(
-                "ceiling-django", bench.base_env(work / "ceiling", None), answer
-            )
             body = "apiToken=cfo_live_" + "x" * 40
-            targets.append(Target("ceiling-django", ceiling_env, body, None, work, args))
+            for ceiling in args.ceilings:
+                ceiling_env = bench.target_env(
+                    ceiling, bench.base_env(work / "ceiling", None), answer
+                )
+                targets.append(Target(ceiling, ceiling_env, body, None, work, args))
             print(_header(args), flush=True)
             for round_ in range(args.rounds):
                 turn = targets[round_ % len(targets) :] + targets[: round_ % len(targets)]
@@ -133,20 +142,27 @@ def _line(round_: int, run: bench.Run) -> str:
 
 
 def _summary(targets: list[Target]) -> str:
-    ceiling = next(t for t in targets if t.name == "ceiling-django")
+    ceilings = [t for t in targets if t.name.startswith("ceiling")]
     lines = [
         "",
-        "| target | median req/s | median p99 ms | worst p99 ms | median share of the ceiling "
-        "(per round) |",
-        "|---|---:|---:|---:|---:|",
+        "| target | median req/s | median p99 ms | worst p99 ms | "
+        + " | ".join(f"median share of {c.name} (per round)" for c in ceilings)
+        + " |",
+        "|---|---:|---:|---:|" + "---:|" * len(ceilings),
     ]
     for target in targets:
-        shares = [run.rps / c.rps for run, c in zip(target.runs, ceiling.runs, strict=True)]
         p99s = [run.p99_ms for run in target.runs]
+        shares = [
+            statistics.median(
+                run.rps / c.rps for run, c in zip(target.runs, ceiling.runs, strict=True)
+            )
+            for ceiling in ceilings
+        ]
         lines.append(
             f"| {target.name} | {statistics.median(r.rps for r in target.runs):.0f} "
-            f"| {statistics.median(p99s):.2f} | {max(p99s):.2f} "
-            f"| {statistics.median(shares):.0%} |"
+            f"| {statistics.median(p99s):.2f} | {max(p99s):.2f} | "
+            + " | ".join(f"{share:.0%}" for share in shares)
+            + " |"
         )
     return "\n".join(lines)
 

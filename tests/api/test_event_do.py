@@ -72,6 +72,25 @@ def test_event_do_lists_the_calling_event(api, live_site):
     )
 
 
+def test_event_do_answers_a_changed_event_as_it_is_now(api, live_site):
+    """Each process keeps event.do's rendered answers by what they show: a change shows at once."""
+    event = live_site.event
+    before = api.call(live_site.url("event"), {"apiToken": live_site.token})
+    event.name, event.time_zone, event.end_date = "Renamed & <Moved>", "Asia/Tokyo", None
+    event.save()
+    after = api.call(live_site.url("event"), {"apiToken": live_site.token})
+    again = api.call(live_site.url("event"), {"apiToken": live_site.token})
+
+    assert before.body != after.body
+    assert after.body == again.body == success_xml(event, environment="production")
+    assert "Renamed &amp; &lt;Moved&gt;" in after.body.decode()
+    assert result_length(after) == len(after.body)
+
+
+def result_length(result) -> int:
+    return int(result.headers["Content-Length"])
+
+
 def test_event_do_without_account_level_lists_only_the_calling_event(api, account_events):
     _, token = open_site(account_events.alpha)
 

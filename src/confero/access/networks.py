@@ -32,6 +32,7 @@ def _networks(texts: tuple[str, ...]) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(t, strict=False) for t in texts)
 
 
+@lru_cache(maxsize=4096)  # three times per call, for a handful of clients
 def parse_address(text: str) -> Address | None:
     try:
         address = ipaddress.ip_address(text.strip().strip("[]"))

@@ -10,11 +10,26 @@ read, which reconnects and asks again when the database has dropped the connecti
 (access/gate.py). That saves a round trip to PostgreSQL per call.
 """
 
+from functools import lru_cache
+
+from django.core.signals import setting_changed
 from django.db import connections
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 
 from confero.api.pipeline import api_view
+
+# Django resolves every path anew, walking its patterns; an API path resolves to the same match
+# every time (a few per event and resource; bounded, the paths come from clients).
+_resolve = lru_cache(maxsize=2048)(resolve)
+
+
+def _forget_routes(*, setting: str, **kwargs) -> None:
+    if setting == "ROOT_URLCONF":
+        _resolve.cache_clear()
+
+
+setting_changed.connect(_forget_routes, dispatch_uid="confero-api-routes")
 
 
 class ApiFastPathMiddleware:
@@ -24,7 +39,7 @@ class ApiFastPathMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if "/api" in request.path_info:
             try:
-                match = resolve(request.path_info)
+                match = _resolve(request.path_info)
             except Resolver404:
                 return self.get_response(request)
             if match.func is api_view:

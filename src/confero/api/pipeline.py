@@ -47,6 +47,7 @@ from confero.api.render import (
     Feed,
     json_document,
     json_feed,
+    rendered,
     xml_document,
     xml_feed,
 )
@@ -256,7 +257,7 @@ def _render(result: Any, call: Call) -> Any:
     if isinstance(result, Feed):
         return result
     render = json_document if call.params.get("format") == "json" else xml_document
-    return render(result, codes.SUCCESS, "Success")
+    return rendered(render, result, codes.SUCCESS, "Success")
 
 
 def _run_resource(resource: Resource, call: Call) -> Any:

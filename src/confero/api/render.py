@@ -72,6 +72,9 @@ class Document:
     children: list[Any] = field(default_factory=list)
     root: str = "api"
     attrs: dict[str, Any] = field(default_factory=dict)
+    # Set by a resource whose answer is wholly determined by a few values (event.do): the same
+    # key, the same bytes, rendered once per process (see `rendered`).
+    key: tuple | None = None
 
 
 @dataclass
@@ -113,6 +116,23 @@ def xml_document(document: Document, code: int, message: str) -> bytes:
     for child in document.children:
         root.append(child.xml())
     return DECLARATION + etree.tostring(root, encoding="UTF-8", xml_declaration=False)
+
+
+_RENDERED: dict[tuple, bytes] = {}
+_RENDERED_MAX = 512
+
+
+def rendered(render, document: Document, code: int, message: str) -> bytes:
+    """`render(document, code, message)`, from memory when the document has a key."""
+    if document.key is None:
+        return render(document, code, message)
+    key = (render, document.key, code, message)
+    body = _RENDERED.get(key)
+    if body is None:
+        if len(_RENDERED) >= _RENDERED_MAX:
+            _RENDERED.clear()
+        body = _RENDERED[key] = render(document, code, message)
+    return body
 
 
 class _Sink:

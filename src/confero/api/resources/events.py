@@ -15,7 +15,16 @@ def event_list(call: Call) -> Document:
         events = [site.event for site in call.sites]
     else:
         events = list(Event.objects.filter(account_id=call.site.event.account_id).order_by("code"))
-    return Document(children=[_event_node(event, environment) for event in events])
+    return Document(
+        children=[_event_node(event, environment) for event in events],
+        key=(environment, *(_rendered_values(event) for event in events)),
+    )
+
+
+def _rendered_values(event: Event) -> tuple:
+    """Everything of an event that its node shows."""
+    return (event.guid_text, event.code, event.name, event.start_date, event.end_date,
+            event.time_zone)  # fmt: skip
 
 
 def _event_node(event: Event, environment: str) -> Node:
