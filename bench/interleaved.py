@@ -9,8 +9,9 @@ measures event.do and the ceiling one after the other, half a minute apart: the 
 ceiling moves with the host. Here every server is started first (each with `confero serve`'s
 command line, 2 workers, the same data as event_do.py), then measured in rounds: each round runs
 wrk against each server once (same load as event_do.py: 2 threads, 16 connections), in an order
-that turns round by round; the ceilings are event_do.py's (the Django one and the bare WSGI one). A share is taken within a round, seconds apart, and the summary gives
-medians over the rounds. With --rev-b, event.do of that git revision runs next to the working
+that turns round by round; the ceilings are event_do.py's (the Django one and the bare WSGI
+one). A share is taken within a round, seconds apart, and the summary gives medians over the
+rounds. With --rev-b, event.do of that git revision runs next to the working
 tree's, on the same database, for an A/B comparison.
 """
 
