@@ -234,16 +234,14 @@ def _prepared_statement_gone(exc: DatabaseError) -> bool:
 
 def _as_one_text(begin: str, statements, end: str) -> str:
     """The statements with their values merged by the driver, as one simple query."""
-    connection.ensure_connection()
-    mogrify = psycopg_client_cursor(connection.connection).mogrify
-    merged = [sql if params is None else mogrify(sql, params) for sql, params in statements]
-    return "; ".join([begin, *merged, end])
-
-
-def psycopg_client_cursor(driver):
     import psycopg
 
-    return psycopg.ClientCursor(driver)
+    connection.ensure_connection()
+    with psycopg.ClientCursor(connection.connection) as cursor:
+        merged = [
+            sql if params is None else cursor.mogrify(sql, params) for sql, params in statements
+        ]
+    return "; ".join([begin, *merged, end])
 
 
 def _instrumented(begin: str, statements, end: str, run: Callable[[], None]) -> None:
