@@ -19,6 +19,7 @@ import datetime as dt
 import functools
 import json
 import logging
+import select
 import threading
 import time
 import uuid
@@ -187,7 +188,8 @@ def execute_at_once(statements: Sequence[tuple[str, Sequence[Any] | None]]) -> N
 
     With prepared statements (`CONFERO_DB_PREPARED_STATEMENTS`, the default), the batch goes in
     pipeline mode and each statement is prepared once per connection (`_pipelined`); a
-    transaction of its own then starts with `SET LOCAL enable_seqscan = off`, so that the plans
+    transaction of its own with statements to prepare (not those given None for their values)
+    then starts with `SET LOCAL enable_seqscan = off`, so that the plans
     made once and kept are index lookups even when a table was nearly empty then (they are all
     writes by key; in a savepoint the caller's transaction is left as it is). Otherwise it is one
     simple query, the values merged by the driver."""
@@ -200,7 +202,7 @@ def execute_at_once(statements: Sequence[tuple[str, Sequence[Any] | None]]) -> N
         )
     else:
         begin, end, undo = "BEGIN", "COMMIT", "ROLLBACK"
-        if prepares:
+        if prepares and any(params is not None for _, params in statements):
             statements = [("SET LOCAL enable_seqscan = off", None), *statements]
     for attempt in (1, 2):
         try:
@@ -377,8 +379,6 @@ def _numbered(sql: str) -> bytes:
 
 
 def _flush(pgconn) -> None:
-    import select
-
     poller = select.poll()
     poller.register(pgconn.socket, select.POLLOUT)
     while pgconn.flush():
@@ -387,8 +387,6 @@ def _flush(pgconn) -> None:
 
 def _pipeline_results(pgconn):
     """The results of the batch, in order, until its sync; leaves pipeline mode."""
-    import select
-
     from psycopg import pq
 
     poller = select.poll()
