@@ -103,9 +103,18 @@ def inner(args) -> None:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def wal() -> tuple:
+        if not postgres:
+            return (0, 0, 0)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT wal_records, wal_fpi, wal_bytes FROM pg_stat_wal")
+            return tuple(float(v) for v in cursor.fetchone())
+
+    wal_before = wal()
     wall, cpu, server = time.perf_counter(), time.process_time(), server_cpu()
     for _ in range(args.calls):
         call()
+    server_after = server_cpu()
     per_call = 1e6 / args.calls
     print(f"\n=== {connection.vendor} ({args.calls} calls, {args.users} users) ===")
     line = (
@@ -113,7 +122,12 @@ def inner(args) -> None:
         f"this process's CPU {(time.process_time() - cpu) * per_call:.0f}"
     )
     if postgres:
-        line += f", PostgreSQL server process CPU {(server_cpu() - server) * per_call:.0f}"
+        line += f", PostgreSQL server process CPU {(server_after - server) * per_call:.0f}"
+        records, fpi, size = (after - before for before, after in zip(wal_before, wal()))
+        line += (
+            f"\nWAL per call: {size / args.calls:.0f} bytes, {records / args.calls:.1f} records, "
+            f"{fpi / args.calls:.2f} full-page images"
+        )
     print(line)
     if postgres:
         print("\nstatements (pg_stat_statements): calls, planning µs, execution µs per call")
@@ -121,6 +135,8 @@ def inner(args) -> None:
             cursor.execute(STATEMENTS_SQL)
             for calls, plan, execute, query in cursor.fetchall():
                 print(f"  {calls:6d} {plan:8.0f} {execute:8.0f}  {query}")
+    if args.no_profile:
+        return
     profiler = cProfile.Profile()
     profiler.enable()
     for _ in range(args.calls):
@@ -141,6 +157,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--users", type=int, default=500)
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--filter", default="", help="e.g. confero: cumulative, Confero only")
+    parser.add_argument("--no-profile", action="store_true", help="timings only, no cProfile")
     parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.inner:

@@ -177,7 +177,22 @@ def version_guard(table: str, pk: int, version: str) -> tuple[str, list]:
     )
 
 
-def execute_at_once(statements: Sequence[tuple[str, Sequence[Any] | None]]) -> None:
+def match_guard(table: str, where: dict[str, Any], returning: str) -> tuple[str, list]:
+    """A statement for `execute_at_once`: locks the one row of `table` whose columns have the
+    values of `where` and fails the whole batch (as `version_guard` does) unless exactly one row
+    matches. Its row: 1, and the row's `returning` column. Later statements of the batch find
+    the row the same way, and it cannot change under them: it is locked."""
+    conditions = " AND ".join(f"{column} = %s" for column in where)
+    return (
+        f"SELECT CAST(CASE count(*) WHEN 1 THEN '1' ELSE %s END AS integer), max(r.{returning}) "  # noqa: S608
+        f"FROM (SELECT {returning} FROM {table} WHERE {conditions} FOR UPDATE) AS r",
+        [_CHANGED, *where.values()],
+    )
+
+
+def execute_at_once(
+    statements: Sequence[tuple[str, Sequence[Any] | None]], *, returning: int | None = None
+) -> tuple[str | None, ...] | None:
     """Runs the statements as one transaction in one round trip (PostgreSQL, see can_batch):
     "BEGIN; …; COMMIT", or, inside a transaction (Django's atomic, or autocommit turned off), a
     savepoint released at the end. When one fails nothing of them stays: the transaction (or
@@ -192,7 +207,10 @@ def execute_at_once(statements: Sequence[tuple[str, Sequence[Any] | None]]) -> N
     then starts with `SET LOCAL enable_seqscan = off`, so that the plans
     made once and kept are index lookups even when a table was nearly empty then (they are all
     writes by key; in a savepoint the caller's transaction is left as it is). Otherwise it is one
-    simple query, the values merged by the driver."""
+    simple query, the values merged by the driver.
+
+    With `returning`, the first row of that statement's result (its index in `statements`), as
+    text: the values as PostgreSQL writes them (None for NULL, and when it returned no row)."""
     prepares = _prepares(connection)
     if connection.in_atomic_block or not connection.get_autocommit():
         begin, end, undo = (
@@ -204,14 +222,17 @@ def execute_at_once(statements: Sequence[tuple[str, Sequence[Any] | None]]) -> N
         begin, end, undo = "BEGIN", "COMMIT", "ROLLBACK"
         if prepares and any(params is not None for _, params in statements):
             statements = [("SET LOCAL enable_seqscan = off", None), *statements]
+            returning = None if returning is None else returning + 1
+    # The statement's position among the batch's results: BEGIN (or SAVEPOINT) is the first.
+    wanted = None if returning is None else returning + 1
     for attempt in (1, 2):
         try:
             if prepares:
-                _instrumented(begin, statements, end, lambda: _pipelined(begin, statements, end))
-            else:
-                with connection.cursor() as cursor:
-                    cursor.execute(_as_one_text(begin, statements, end))
-            return
+                run = functools.partial(_pipelined, begin, statements, end, wanted)
+                return _instrumented(begin, statements, end, run)
+            with connection.cursor() as cursor:
+                cursor.execute(_as_one_text(begin, statements, end))
+                return _nth_result_row(cursor, wanted)
         except DatabaseError as exc:
             _roll_back_failed_batch(undo)
             if attempt == 1 and _prepared_statement_gone(exc):
@@ -234,6 +255,17 @@ def _prepared_statement_gone(exc: DatabaseError) -> bool:
     return True
 
 
+def _nth_result_row(cursor, wanted: int | None) -> tuple[str | None, ...] | None:
+    """The first row of the `wanted`th result of a simple query of several statements, as text."""
+    if wanted is None:
+        return None
+    for _ in range(wanted):
+        if not cursor.nextset():
+            return None
+    row = cursor.fetchone() if cursor.description else None
+    return None if row is None else tuple(None if v is None else str(v) for v in row)
+
+
 def _as_one_text(begin: str, statements, end: str) -> str:
     """The statements with their values merged by the driver, as one simple query."""
     import psycopg
@@ -246,17 +278,17 @@ def _as_one_text(begin: str, statements, end: str) -> str:
     return "; ".join([begin, *merged, end])
 
 
-def _instrumented(begin: str, statements, end: str, run: Callable[[], None]) -> None:
+def _instrumented(begin: str, statements, end: str, run: Callable[[], T]) -> T:
     """Runs `run` as Django runs a cursor's statement while something watches the SQL (its
     query log; `execute_wrapper`s): the batch shown as the one text `_as_one_text` makes."""
     if not (connection.queries_logged or connection.execute_wrappers):
-        run()
-        return
+        return run()
     sql = _as_one_text(begin, statements, end)
+    result: list = []
 
     def executor(sql, params, many, context):
         with connection.wrap_database_errors:
-            run()
+            result.append(run())
 
     for wrapper in reversed(connection.execute_wrappers):
         executor = functools.partial(wrapper, executor)
@@ -267,6 +299,7 @@ def _instrumented(begin: str, statements, end: str, run: Callable[[], None]) -> 
         if connection.queries_logged:
             took = time.monotonic() - started
             connection.queries_log.append({"sql": sql, "time": f"{took:.3f}"})
+    return result[0]
 
 
 # Prepared statements of the batches, per driver connection: (SQL, parameter types) → name.
@@ -274,11 +307,14 @@ def _instrumented(begin: str, statements, end: str, run: Callable[[], None]) -> 
 _MAX_PREPARED = 200
 
 
-def _pipelined(begin: str, statements, end: str) -> None:
+def _pipelined(
+    begin: str, statements, end: str, wanted: int | None = None
+) -> tuple[str | None, ...] | None:
     """The batch in psycopg's pipeline mode (libpq's), sent with one write: each statement
     prepared on the connection the first time it is seen and executed from then on without
     being parsed, analysed or planned again (docs/decisions/0010). The framing statements go
-    as they are. Waits for the end of the batch; raises the first statement's error."""
+    as they are. Waits for the end of the batch; raises the first statement's error. The first
+    row of the `wanted`th statement's result (BEGIN is the 0th), as text."""
     from psycopg import pq
     from psycopg.errors import error_from_result
 
@@ -291,6 +327,8 @@ def _pipelined(begin: str, statements, end: str) -> None:
             state = driver._confero_batches = _PreparedBatches()
         expected = state.send(pgconn, driver, begin, statements, end)
         error = None
+        runs = 0
+        row = None
         for result in _pipeline_results(pgconn):
             kind, key, name = expected.pop(0)
             status = result.status
@@ -298,8 +336,16 @@ def _pipelined(begin: str, statements, end: str) -> None:
                 state.names[key] = name
             elif status == pq.ExecStatus.FATAL_ERROR and error is None:
                 error = error_from_result(result, encoding=pgconn._encoding)
+            if kind == "run":
+                if runs == wanted and status == pq.ExecStatus.TUPLES_OK and result.ntuples:
+                    row = tuple(
+                        None if (v := result.get_value(0, c)) is None else v.decode()
+                        for c in range(result.nfields)
+                    )
+                runs += 1
         if error is not None:
             raise error
+        return row
 
 
 class _PreparedBatches:

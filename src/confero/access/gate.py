@@ -67,6 +67,8 @@ _GATE_WITH_USER_SQL = {
     for column in ("user_key", "client_id")
 }
 _USERS = Loader(User)
+# The gate's own columns, the first of every row (those kept in memory).
+_GATE_WIDTH = 3 + len(_EVENT) + len(_PROFILE) + 1 + len(_TOKEN)
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,9 @@ class Gate:
     profile: ApiProfile
     token: ApiToken | None  # the token presented, of whatever site; None when unknown
     failures: int  # failed authentications of the address in this window
-    read_user: ReadUser | None = None  # when the call asked for one
+    # The user the call asked for, read along; None when it asked for none, and when the gate
+    # came from memory (load_gate's `user_unread`).
+    read_user: ReadUser | None = None
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
@@ -111,27 +115,35 @@ def load_gate(
     failures_scope: str,
     window: int,
     user: UserLookup | None = None,
+    user_unread: bool = False,
 ) -> Gate | None:
     """None when no event has this code (the caller treats it as an empty allow-list). With
     `user` (PostgreSQL only), that user of the site is read in the same statement: a call that
-    will act as a user saves a round trip (the writes sent at once, decision 0010)."""
+    will act as a user saves a round trip (the writes sent at once, decision 0010).
+
+    An admission may be answered from memory (decision 0012): always for a call that names no
+    user, and for one that does when `user_unread` (the call can do without the user read: its
+    writes find the user themselves). The gate's `read_user` is None then."""
+    key = (code, environment, token_hash, failures_scope, window)
+    ticket = gatecache.begin() if token_hash else None
+    if (
+        ticket is not None
+        and (user is None or user_unread)
+        and (row := gatecache.get(key, ticket)) is not None
+    ):
+        return _gate(row, None)
     if user is not None:
         row = _fetch(
             _GATE_WITH_USER_SQL[user.column],
             [environment, failures_scope, window, token_hash, user.value, code],
         )
-        return None if row is None else _gate(row, user)
-    # The gate alone: an admission may be answered from memory (decision 0012).
-    key = (code, environment, token_hash, failures_scope, window)
-    ticket = gatecache.begin() if token_hash else None
-    if ticket is not None and (row := gatecache.get(key, ticket)) is not None:
-        return _gate(row, None)
-    row = _fetch(_GATE_SQL, [environment, failures_scope, window, token_hash, code])
+    else:
+        row = _fetch(_GATE_SQL, [environment, failures_scope, window, token_hash, code])
     if row is None:
         return None
-    gate = _gate(row, None)
+    gate = _gate(row, user)
     if ticket is not None and _admits(gate):
-        gatecache.put(key, row, ticket)
+        gatecache.put(key, row[:_GATE_WIDTH], ticket)
     return gate
 
 

@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from confero.access import gatecache, ratelimit
-from confero.access.gate import Gate, ReadUser, is_usable, load_gate
+from confero.access.gate import Gate, ReadUser, UserLookup, is_usable, load_gate
 from confero.access.models import ApiCall, ApiProfile, ApiToken
 from confero.access.networks import client_address, is_allowed, parse_address
 from confero.access.tokens import hash_token, looks_like_token, mark_used, redact_tokens
@@ -53,11 +53,12 @@ from confero.api.render import (
 )
 from confero.events.models import Site
 from confero.people.identity import read_acting_user, resolve_acting_user, user_lookup
-from confero.people.models import User
+from confero.people.models import User, UserStatus
 from confero.rows import (
     RowChanged,
     can_batch,
     execute_at_once,
+    match_guard,
     prepared_cursor,
     reconnecting,
     trailing_statement,
@@ -161,13 +162,18 @@ def _run(request, code, name, environment, outcome, started) -> tuple[Any, Call,
 
     window = settings.CONFERO_RATE_WINDOW_SECONDS
     failures_scope = f"authfail:{_address_block(outcome.client_ip)}"
+    lookup = user_lookup(raw) if resource.at_once and can_batch() else None
+    unread = (
+        lookup is not None and resource.unread_ok is not None and resource.unread_ok(raw, lookup)
+    )
     gate = load_gate(
         code=code,
         environment=environment,
         token_hash=hash_token(plain) if looks_like_token(plain) else None,
         failures_scope=failures_scope,
         window=ratelimit.window_start(window),
-        user=user_lookup(raw) if resource.at_once and can_batch() else None,
+        user=lookup,
+        user_unread=unread,
     )
     outcome.url_site = None
     if gate is not None:
@@ -197,8 +203,11 @@ def _run(request, code, name, environment, outcome, started) -> tuple[Any, Call,
         event_param=(raw.get("event") or [""])[0],
         started=time.perf_counter(),
     )
-    if resource.writes and gate.read_user is not None and call.target is site:
-        body = _write_at_once(resource, call, gate.read_user, outcome, started)
+    if resource.writes and lookup is not None and call.target is site:
+        if gate.read_user is not None:
+            body = _write_at_once(resource, call, gate.read_user, outcome, started)
+        else:  # the gate came from memory; the user was not read (`unread`)
+            body = _write_unread(resource, call, lookup, outcome, started)
         if body is not None:
             return body, call, 200
     if resource.writes:
@@ -250,6 +259,44 @@ def _write_at_once(
         return None
     outcome.logged = True
     return body
+
+
+# What an `unread` plan puts in its answer for the userRef, known only once its writes ran (16
+# characters, none that XML or JSON escape). Replaced in the rendered answer: the first
+# occurrence, which is the userRef's (the user's own values come after it).
+PENDING_USER_REF = "@@confero-uref@@"
+
+
+def _write_unread(
+    resource: Resource, call: Call, lookup: UserLookup, outcome: _Outcome, started: float
+) -> bytes | None:
+    """A writing call that acts as a user, in one round trip (PostgreSQL): the gate was
+    answered from memory, and the user is not read before the writes.
+
+    The resource plans its writes on the lookup alone (`Resource.unread`): they find the user
+    by it. The answer is rendered first, the userRef left open. A guard (confero.rows.
+    match_guard) locks the user's row first and fails the whole transaction unless the lookup
+    names exactly one *active* user of the site: then nothing was written, and the call runs
+    again on the locked path, which gives 210 or 215 (or writes, if the user came meanwhile).
+    The guard's row brings the userRef."""
+    planned = resource.unread(call, lookup)
+    if planned is None:
+        return None
+    document, statements = planned
+    body = _render(document, call)
+    guard = match_guard(
+        User._meta.db_table,
+        {"site_id": call.target.pk, lookup.column: lookup.value, "status": UserStatus.ACTIVE},
+        returning="user_ref",
+    )
+    try:
+        row = execute_at_once(
+            [guard, _log_statement(outcome, codes.SUCCESS, started), *statements], returning=0
+        )
+    except RowChanged:
+        return None
+    outcome.logged = True
+    return body.replace(PENDING_USER_REF.encode(), row[1].encode(), 1)
 
 
 def _render(result: Any, call: Call) -> Any:

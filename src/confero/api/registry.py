@@ -30,6 +30,11 @@ class Resource:
     # on the user read along with the gate (not locked), or None when this call needs the
     # locked path after all. See confero.api.pipeline (writing at once).
     at_once: Callable[["Call"], Any] | None = None
+    # Writing at once without reading the user first (one round trip): `unread_ok(raw params,
+    # lookup)` tells, before the gate runs, whether this call can; `unread(call, lookup)` plans
+    # its writes on the lookup alone (they find the user themselves), or None.
+    unread_ok: Callable[[Any, Any], bool] | None = None
+    unread: Callable[["Call", Any], Any] | None = None
     doc: str = ""
     param_index: dict[str, Param] = field(default_factory=dict, compare=False)
 

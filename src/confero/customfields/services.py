@@ -213,22 +213,28 @@ _ANSWER = Answer._meta.db_table
 
 
 def answer_statements(
-    record_type: str, record_id: int, assignments: Sequence[Assignment]
+    record_type: str,
+    record_id: int | None,
+    assignments: Sequence[Assignment],
+    *,
+    record: tuple[str, list] | None = None,
 ) -> list[tuple[str, list]]:
     """The DELETE and INSERT that `set_answers` runs, for callers that batch them with their own
-    statements (hand-written: they run on every updateUser.do)."""
+    statements (hand-written: they run on every updateUser.do). `record`, instead of
+    `record_id`: SQL that gives the record's id (a subquery), and its values."""
     if not assignments:
         return []
+    record_sql, record_values = ("%s", [record_id]) if record is None else record
     field_ids = [a.field.pk for a in assignments]
     statements = [
         (
-            f"DELETE FROM {_ANSWER} WHERE record_type = %s AND record_id = %s "  # noqa: S608
+            f"DELETE FROM {_ANSWER} WHERE record_type = %s AND record_id = {record_sql} "  # noqa: S608
             f"AND field_id IN ({', '.join(['%s'] * len(field_ids))})",
-            [record_type, record_id, *field_ids],
+            [record_type, *record_values, *field_ids],
         )
     ]
     rows = [
-        (a.field.pk, record_type, record_id, value.pk if value else None, text)
+        (a.field.pk, value.pk if value else None, text)
         for a in assignments
         for value, text in a.choices
     ]
@@ -236,8 +242,12 @@ def answer_statements(
         statements.append(
             (
                 f"INSERT INTO {_ANSWER} (field_id, record_type, record_id, value_id, text) "  # noqa: S608
-                f"VALUES {', '.join(['(%s, %s, %s, %s, %s)'] * len(rows))}",
-                [v for row in rows for v in row],
+                f"VALUES {', '.join([f'(%s, %s, {record_sql}, %s, %s)'] * len(rows))}",
+                [
+                    v
+                    for field_id, value_id, text in rows
+                    for v in (field_id, record_type, *record_values, value_id, text)
+                ],
             )
         )
     return statements

@@ -97,6 +97,52 @@ def update_statements(
     return _apply(user, fields, changed, assignments)
 
 
+def unread_update_statements(
+    site_id: int,
+    where: dict[str, Any],
+    *,
+    fields: dict[str, Any],
+    assignments: Sequence[Assignment] = (),
+) -> list[tuple[str, list[Any]]]:
+    """What `update_user` writes, for a user that was not read: the statements find it by the
+    columns and values of `where` (on site `site_id`), so the caller must hold its row locked
+    before them (confero.rows.match_guard). Every field given is written; last-modified moves
+    when a custom value is set or a field's value differs from the stored one (as in
+    `update_user`, which writes only those). No email or clientID: those need its checks."""
+    if "email" in fields or "client_id" in fields:
+        raise ValueError("email and clientID are not written without reading the user")
+    meta = User._meta
+    quote = connection.ops.quote_name
+    match = " AND ".join(["site_id = %s", *(f"{quote(c)} = %s" for c in where)])
+    match_values = [site_id, *where.values()]
+    statements = answer_statements(
+        RecordType.USER,
+        None,
+        assignments,
+        record=(f"(SELECT id FROM {meta.db_table} WHERE {match})", match_values),  # noqa: S608
+    )
+    if not fields and not assignments:
+        return statements
+    columns = [quote(meta.get_field(name).column) for name in fields]
+    values = [meta.get_field(name).get_db_prep_save(v, connection) for name, v in fields.items()]
+    sets = [f"{column} = %s" for column in columns]
+    if assignments:
+        modified = now_sql()
+        modified_values = []
+    else:
+        differs = " OR ".join(f"{column} IS DISTINCT FROM %s" for column in columns)
+        modified = f"CASE WHEN {differs} THEN {now_sql()} ELSE modified_at END"
+        modified_values = values
+    statements.append(
+        (
+            f"UPDATE {meta.db_table} SET {', '.join([*sets, f'modified_at = {modified}'])} "  # noqa: S608
+            f"WHERE {match}",
+            [*values, *modified_values, *match_values],
+        )
+    )
+    return statements
+
+
 def _changes(user: User, fields: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """The fields as stored (an empty clientID is no clientID), and the names of those whose
     value differs from the user's."""

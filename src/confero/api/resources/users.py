@@ -8,7 +8,7 @@ from confero.api.customvalues import assignment_nodes, parse_custom_params
 from confero.api.feeds import changed_since, epoch_millis, watermark
 from confero.api.params import Param, boolean, email, text
 from confero.api.params import epoch_millis as since_param
-from confero.api.pipeline import Call
+from confero.api.pipeline import PENDING_USER_REF, Call
 from confero.api.registry import resource
 from confero.api.render import Document, E, Feed
 from confero.api.userrecords import one_user, user_records
@@ -177,6 +177,33 @@ def _update_user_at_once(call: Call) -> tuple[Document, list] | None:
     return _updated(call.acting_user, assignments), statements
 
 
+def _unread_ok(raw: dict[str, list[str]], lookup) -> bool:
+    """Whether updateUser.do can write without reading the user: named by clientID (which the
+    answer then shows as sent), and not changing email or clientID (checked against the other
+    users, which needs the user read)."""
+    return lookup.column == "client_id" and "email" not in raw and "newClientID" not in raw
+
+
+def _update_user_unread(call: Call, lookup) -> tuple[Document, list] | None:
+    """updateUser.do's writes and answer, on the lookup alone (see pipeline._write_unread)."""
+    if call.params.get("clientID") != lookup.value or call.params.get("userKey"):
+        return None
+    fields, assignments = _update_params(call)
+    if "email" in fields or "client_id" in fields:
+        return None
+    statements = services.unread_update_statements(
+        call.target.pk, {"client_id": lookup.value}, fields=fields, assignments=assignments
+    )
+    document = Document(
+        children=[
+            E("userRef", PENDING_USER_REF),
+            E("clientID", lookup.value),
+            *assignment_nodes(assignments),
+        ]
+    )
+    return document, statements
+
+
 @resource(
     "updateUser",
     summary="Changes a user's contact data and custom fields.",
@@ -185,6 +212,8 @@ def _update_user_at_once(call: Call) -> tuple[Document, list] | None:
     acts_as_user=True,
     custom_fields=RecordType.USER,
     at_once=_update_user_at_once,
+    unread_ok=_unread_ok,
+    unread=_update_user_unread,
 )
 def update_user(call: Call) -> Document:
     """Only what is sent changes; an empty value clears a field (not firstName, lastName, email)."""
