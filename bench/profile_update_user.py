@@ -123,7 +123,8 @@ def inner(args) -> None:
     )
     if postgres:
         line += f", PostgreSQL server process CPU {(server_after - server) * per_call:.0f}"
-        records, fpi, size = (after - before for before, after in zip(wal_before, wal(), strict=True))
+        wal_after = wal()
+        records, fpi, size = (b - a for a, b in zip(wal_before, wal_after, strict=True))
         line += (
             f"\nWAL per call: {size / args.calls:.0f} bytes, {records / args.calls:.1f} records, "
             f"{fpi / args.calls:.2f} full-page images"
