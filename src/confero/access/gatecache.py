@@ -36,7 +36,7 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, connection, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
 
 log = logging.getLogger("confero.access")
 
@@ -64,11 +64,12 @@ _cache = _Cache()
 
 
 def enabled() -> bool:
+    db = connections[DEFAULT_DB_ALIAS]  # not the proxy: one lookup for the three reads
     return (
         settings.CONFERO_GATE_CACHE_SECONDS > 0
-        and connection.vendor == "postgresql"
-        and not connection.in_atomic_block
-        and connection.get_autocommit()
+        and db.vendor == "postgresql"
+        and not db.in_atomic_block
+        and db.get_autocommit()
     )
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -530,7 +530,7 @@ def _log_statement(outcome: _Outcome, code: int, started: float) -> tuple[str, l
             lambda: Site.objects.filter(event__code=code_, environment=environment).first()
         )
     values = [
-        connection.ops.adapt_datetimefield_value(timezone.now()),
+        connections[DEFAULT_DB_ALIAS].ops.adapt_datetimefield_value(timezone.now()),
         outcome.site.pk if outcome.site else None,
         outcome.profile.pk if outcome.profile else None,
         outcome.token_prefix,

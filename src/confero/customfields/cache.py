@@ -7,6 +7,9 @@ with the site in the query that admits the call. So a process reloads a site's d
 and only when, they changed — across any number of server processes.
 """
 
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
@@ -14,7 +17,9 @@ from confero.customfields.models import CustomField, CustomValue
 from confero.events.models import Site, new_fields_version
 
 _CACHE: dict[int, tuple[int, list[CustomField]]] = {}  # site id → (version, fields)
+_DERIVED: dict[tuple, Any] = {}  # (site id, version, name) → see derived()
 MAX_SITES = 2000
+T = TypeVar("T")
 
 
 def fields_of_sites(sites) -> dict[int, list[CustomField]]:
@@ -50,9 +55,26 @@ def bump_fields_version(site_id: int) -> None:
     Site.objects.filter(pk=site_id).update(fields_version=new_fields_version())
 
 
+def derived(site, name: Hashable, build: Callable[[], T]) -> T:
+    """What `build()` makes of the site's current definitions (an index the API uses on every
+    call), kept while the site's fields_version stays: `name` tells one such thing from
+    another."""
+    key = (site.pk, site.fields_version, name)
+    try:
+        return _DERIVED[key]
+    except KeyError:
+        pass
+    value = build()
+    if len(_DERIVED) >= MAX_SITES:
+        _DERIVED.clear()
+    _DERIVED[key] = value
+    return value
+
+
 def forget() -> None:
     """Drops every cached definition (tests that rewrite fields behind the version's back)."""
     _CACHE.clear()
+    _DERIVED.clear()
 
 
 @receiver([post_save, post_delete], sender=CustomField)

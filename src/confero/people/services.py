@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.db.models.functions import Now
 
 from confero.customfields.models import RecordType
@@ -112,7 +112,8 @@ def unread_update_statements(
     if "email" in fields or "client_id" in fields:
         raise ValueError("email and clientID are not written without reading the user")
     meta = User._meta
-    quote = connection.ops.quote_name
+    db = connections[DEFAULT_DB_ALIAS]  # not the proxy: it looks the connection up on each use
+    quote = db.ops.quote_name
     match = " AND ".join(["site_id = %s", *(f"{quote(c)} = %s" for c in where)])
     match_values = [site_id, *where.values()]
     statements = answer_statements(
@@ -124,7 +125,7 @@ def unread_update_statements(
     if not fields and not assignments:
         return statements
     columns = [quote(meta.get_field(name).column) for name in fields]
-    values = [meta.get_field(name).get_db_prep_save(v, connection) for name, v in fields.items()]
+    values = [meta.get_field(name).get_db_prep_save(v, db) for name, v in fields.items()]
     sets = [f"{column} = %s" for column in columns]
     if assignments:
         modified = now_sql()
