@@ -3,6 +3,7 @@
     .venv/bin/python bench/interleaved.py                                  # SQLite, PostgreSQL
     .venv/bin/python bench/interleaved.py --db postgres --rounds 8 --duration 5
     .venv/bin/python bench/interleaved.py --db postgres --rev-b c3f3b0d    # two revisions
+    .venv/bin/python bench/interleaved.py --resource updateUser --db postgres --rev-b ffb0671
 
 This host's speed moves by up to 2x within minutes (docs/performance.md), and event_do.py
 measures event.do and the ceiling one after the other, half a minute apart: the share of the
@@ -13,6 +14,11 @@ that turns round by round; the ceilings are event_do.py's (the Django one and th
 one). A share is taken within a round, seconds apart, and the summary gives medians over the
 rounds. With --rev-b, event.do of that git revision runs next to the working
 tree's, on the same database, for an A/B comparison.
+
+With `--resource updateUser` the targets are update_user.py's load instead (its setup: 5 custom
+fields, --users users; its wrk script, every answer checked for code 0), without ceilings: for
+comparing revisions in turns. Both servers write to the same users, so update_user.py's
+read-back of the database is not done here; run update_user.py for the checked figure.
 """
 
 import argparse
@@ -24,6 +30,7 @@ from pathlib import Path
 
 import event_do as bench
 import pgcluster
+import update_user
 
 
 def _export(rev: str, work: Path) -> str:
@@ -42,28 +49,53 @@ def _export(rev: str, work: Path) -> str:
 
 
 class Target:
-    def __init__(self, name: str, env: dict, body: str, pg_pid: int | None, work: Path, args):
+    def __init__(
+        self,
+        name: str,
+        env: dict,
+        body: str,
+        pg_pid: int | None,
+        work: Path,
+        args,
+        probe: str | None = None,
+    ):
         self.name, self.env, self.body, self.pg_pid = name, env, body, pg_pid
         port = pgcluster.free_port()
         kind = name if name.startswith("ceiling") else "event.do"
         argv = bench.target_argv(kind, bench.serve_argv(env, port, args.workers))
-        self.url = f"http://127.0.0.1:{port}/{bench.EVENT_CODE}/api/event.do"
+        self.url = f"http://127.0.0.1:{port}/{bench.EVENT_CODE}/api/{args.resource}.do"
         safe = name.replace(" ", "_").replace("/", "_")
-        self.server = bench.start_server(safe, argv, env, work, self.url, body)
+        self.server = bench.start_server(safe, argv, env, work, self.url, probe or body)
         self.runs: list[bench.Run] = []
+        self.load = (
+            {"script": update_user.LUA, "extra_env": {"BENCH_USERS": str(args.users)}}
+            if args.resource == "updateUser"
+            else {}
+        )
 
     def measure(self, args) -> bench.Run:
         run = bench.Run(self.name, "-")
         processes = {"gunicorn": self.server.proc.pid}
         if self.pg_pid:
             processes["postgres"] = self.pg_pid
-        bench.measure(run, self.url, self.body, args, processes)
+        bench.measure(run, self.url, self.body, args, processes, **self.load)
         self.runs.append(run)
         return run
 
 
 def _database_targets(db: str, url: str | None, pg_pid, work: Path, args, answer: Path):
     env = bench.base_env(work / db, url)
+    if args.resource == "updateUser":
+        (work / db).mkdir(parents=True, exist_ok=True)
+        token = update_user.set_up(env, work / db, args.users)
+        body = f"apiToken={token}"
+        probe = update_user.sample_body(token, f"C{args.users}", 0)
+        targets = [Target(f"updateUser.do {db}", env, body, pg_pid, work, args, probe)]
+        if args.rev_b:
+            old = {**env, "PYTHONPATH": _export(args.rev_b, work)}
+            name = f"updateUser.do {db} @{args.rev_b}"
+            targets.append(Target(name, old, body, pg_pid, work, args, probe))
+        return targets
     body = f"apiToken={bench.set_up_site(env)}"
     targets = [Target(f"event.do {db}", env, body, pg_pid, work, args)]
     if not answer.exists():
@@ -80,6 +112,8 @@ def main(argv: list[str]) -> int:
     parser.set_defaults(duration=5, warmup=1, quiet_timeout=20)
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--rev-b", help="also run event.do of this git revision")
+    parser.add_argument("--resource", choices=("event", "updateUser"), default="event")
+    parser.add_argument("--users", type=int, default=2000, help="with --resource updateUser")
     parser.add_argument(
         "--ceilings",
         default="ceiling-django,ceiling-wsgi",
@@ -87,7 +121,11 @@ def main(argv: list[str]) -> int:
     )
     args = parser.parse_args(argv)
     args.ceilings = [c.strip() for c in args.ceilings.split(",") if c.strip()]
-    if not args.ceilings or any(c not in ("ceiling-django", "ceiling-wsgi") for c in args.ceilings):
+    if args.resource == "updateUser":
+        args.ceilings = []  # no ceiling for a write; revisions compared in turns
+    elif not args.ceilings or any(
+        c not in ("ceiling-django", "ceiling-wsgi") for c in args.ceilings
+    ):
         parser.error("--ceilings: ceiling-django and/or ceiling-wsgi")
     args.rev = None
     work = Path(tempfile.mkdtemp(prefix="confero-interleaved-"))
@@ -146,9 +184,8 @@ def _summary(targets: list[Target]) -> str:
     ceilings = [t for t in targets if t.name.startswith("ceiling")]
     lines = [
         "",
-        "| target | median req/s | median p99 ms | worst p99 ms | "
-        + " | ".join(f"median share of {c.name} (per round)" for c in ceilings)
-        + " |",
+        "| target | median req/s | median p99 ms | worst p99 ms |"
+        + "".join(f" median share of {c.name} (per round) |" for c in ceilings),
         "|---|---:|---:|---:|" + "---:|" * len(ceilings),
     ]
     for target in targets:
@@ -161,9 +198,8 @@ def _summary(targets: list[Target]) -> str:
         ]
         lines.append(
             f"| {target.name} | {statistics.median(r.rps for r in target.runs):.0f} "
-            f"| {statistics.median(p99s):.2f} | {max(p99s):.2f} | "
-            + " | ".join(f"{share:.0%}" for share in shares)
-            + " |"
+            f"| {statistics.median(p99s):.2f} | {max(p99s):.2f} |"
+            + "".join(f" {share:.0%} |" for share in shares)
         )
     return "\n".join(lines)
 
