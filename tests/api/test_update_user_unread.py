@@ -219,11 +219,28 @@ def test_a_changed_field_alone_moves_last_modified(live, ada):
 
 
 def test_clearing_a_field_with_an_empty_value(live, ada):
-    result, _ = update(live, city="")
+    before = ada.modified_at
 
-    assert result.code == 0
+    result, sql = update(live, city="")
+
+    assert (result.code, len(sql)) == (0, 1)
     ada.refresh_from_db()
     assert ada.city == ""
+    assert ada.modified_at > before
+
+
+@pytest.mark.parametrize(("sent", "moves"), [("true", True), ("false", False)])
+def test_a_boolean_field_moves_last_modified_only_when_it_changes(live, ada, sent, moves):
+    """`registered` is stored false: sent true it changes, sent false it does not."""
+    before = ada.modified_at
+
+    result, sql = update(live, registered=sent)
+
+    assert (result.code, len(sql)) == (0, 1)
+    ada.refresh_from_db()
+    assert ada.registered is (sent == "true")
+    assert (ada.modified_at > before) is moves
+    assert ada.modified_at >= before
 
 
 @pytest.mark.parametrize(
@@ -257,14 +274,68 @@ def test_a_user_the_guard_does_not_find_is_refused_by_the_locked_path_and_nothin
     assert connection.connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
 
 
+def hold_change(change: str, values: list, seconds: float = 0.3) -> threading.Timer:
+    """Another connection makes `change` and holds it, uncommitted (the row locked), for
+    `seconds`, then commits: a call sent meanwhile finds the row locked and waits."""
+    other = other_connection()
+    other.execute("BEGIN")
+    other.execute(change, values)
+    timer = threading.Timer(seconds, lambda: (other.commit(), other.close()))
+    timer.start()
+    return timer
+
+
+@pytest.mark.parametrize(
+    ("change", "code", "status"),
+    [
+        ("UPDATE people_user SET status = 'cancelled' WHERE id = %s", 215, 409),
+        ("UPDATE people_user SET client_id = 'CRM-9' WHERE id = %s", 210, 404),
+    ],
+    ids=["cancelled", "clientID changed"],
+)
+def test_a_user_cancelled_while_the_guard_waits_is_refused_and_nothing_is_written(
+    live, ada, change, code, status
+):
+    """The guard waits for the other transaction's lock, then looks at the row as committed:
+    no longer an active user with this clientID, so it fails and nothing of the call stays."""
+    before = (ada.first_name, ada.modified_at, answers(ada))
+    calls_before = len(logged_calls())
+    timer = hold_change(change, [ada.pk])
+    try:
+        result, sql = update(live, firstName="Augusta", tshirt="m")
+    finally:
+        timer.join()
+
+    assert (result.status, result.code) == (status, code)
+    assert GUARD in sql[0]
+    ada.refresh_from_db()
+    assert (ada.first_name, answers(ada)) == before[::2]
+    assert ada.modified_at == before[1]
+    assert logged_calls()[calls_before:] == [("updateUser", code, status)]
+
+
+@pytest.mark.parametrize(
+    ("client_id", "code", "status"),
+    [("CRM-1", 300, 400), ("nobody", 210, 404)],
+    ids=["known user", "unknown user"],
+)
+def test_refusals_come_in_the_order_of_the_other_paths(live, ada, client_id, code, status):
+    """An unknown user is refused as unknown (210) before its parameters are (300), as on the
+    locked path; a known one gets the parameter's refusal, and nothing is written."""
+    before = (ada.first_name, ada.modified_at, answers(ada))
+
+    result, _ = update(live, clientID=client_id, firstName="Augusta", nosuchfield="x")
+
+    assert (result.status, result.code) == (status, code)
+    ada.refresh_from_db()
+    assert (ada.first_name, ada.modified_at, answers(ada)) == before
+    assert logged_calls()[-1] == ("updateUser", code, status)
+
+
 def test_a_change_made_meanwhile_is_kept_the_guard_waits_for_its_lock(live, ada):
     """Another connection holds the row locked with a change when the call's message arrives;
     the guard waits, then the call writes on the committed row: both changes stay."""
-    other = other_connection()
-    other.execute("BEGIN")
-    other.execute("UPDATE people_user SET city = 'Paris' WHERE id = %s", [ada.pk])
-    timer = threading.Timer(0.3, lambda: (other.commit(), other.close()))
-    timer.start()
+    timer = hold_change("UPDATE people_user SET city = 'Paris' WHERE id = %s", [ada.pk])
     try:
         result, sql = update(live, firstName="Augusta", tshirt="m")
     finally:

@@ -206,8 +206,10 @@ def _run(request, code, name, environment, outcome, started) -> tuple[Any, Call,
     if resource.writes and lookup is not None and call.target is site:
         if gate.read_user is not None:
             body = _write_at_once(resource, call, gate.read_user, outcome, started)
-        else:  # the gate came from memory; the user was not read (`unread`)
+        elif resource.unread is not None:  # the gate came from memory; the user was not read
             body = _write_unread(resource, call, lookup, outcome, started)
+        else:
+            body = None
         if body is not None:
             return body, call, 200
     if resource.writes:
@@ -278,12 +280,19 @@ def _write_unread(
     match_guard) locks the user's row first and fails the whole transaction unless the lookup
     names exactly one *active* user of the site: then nothing was written, and the call runs
     again on the locked path, which gives 210 or 215 (or writes, if the user came meanwhile).
-    The guard's row brings the userRef."""
-    planned = resource.unread(call, lookup)
-    if planned is None:
+    The guard's row brings the userRef.
+
+    A refusal of the parameters (201, 300…) is not answered here: the locked path checks the
+    user first (210, 215) and then refuses them again, so the codes come in the same order on
+    every path."""
+    try:
+        planned = resource.unread(call, lookup)
+        if planned is None:
+            return None
+        document, statements = planned
+        body = _render(document, call)
+    except ApiError:
         return None
-    document, statements = planned
-    body = _render(document, call)
     guard = match_guard(
         User._meta.db_table,
         {"site_id": call.target.pk, lookup.column: lookup.value, "status": UserStatus.ACTIVE},
@@ -296,7 +305,14 @@ def _write_unread(
     except RowChanged:
         return None
     outcome.logged = True
-    return body.replace(PENDING_USER_REF.encode(), row[1].encode(), 1)
+    user_ref = row[1] if row else None
+    if not user_ref:  # not seen: the guard's aggregate always has its row; committed anyway
+        user_ref = (
+            User.objects.filter(site=call.target, **{lookup.column: lookup.value})
+            .values_list("user_ref", flat=True)
+            .first()
+        ) or ""
+    return body.replace(PENDING_USER_REF.encode(), user_ref.encode(), 1)
 
 
 def _render(result: Any, call: Call) -> Any:

@@ -17,7 +17,7 @@ from confero.customfields.models import CustomField, CustomValue
 from confero.events.models import Site, new_fields_version
 
 _CACHE: dict[int, tuple[int, list[CustomField]]] = {}  # site id → (version, fields)
-_DERIVED: dict[tuple, Any] = {}  # (site id, version, name) → see derived()
+_DERIVED: dict[tuple, tuple[int, Any]] = {}  # (site id, name) → (version, see derived())
 MAX_SITES = 2000
 T = TypeVar("T")
 
@@ -57,17 +57,16 @@ def bump_fields_version(site_id: int) -> None:
 
 def derived(site, name: Hashable, build: Callable[[], T]) -> T:
     """What `build()` makes of the site's current definitions (an index the API uses on every
-    call), kept while the site's fields_version stays: `name` tells one such thing from
-    another."""
-    key = (site.pk, site.fields_version, name)
-    try:
-        return _DERIVED[key]
-    except KeyError:
-        pass
+    call), kept while the site's fields_version stays (one version per site and name, as for
+    the definitions): `name` tells one such thing from another."""
+    key = (site.pk, name)
+    kept = _DERIVED.get(key)
+    if kept is not None and kept[0] == site.fields_version:
+        return kept[1]
     value = build()
     if len(_DERIVED) >= MAX_SITES:
         _DERIVED.clear()
-    _DERIVED[key] = value
+    _DERIVED[key] = (site.fields_version, value)
     return value
 
 

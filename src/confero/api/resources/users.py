@@ -17,7 +17,7 @@ from confero.customfields.services import reserve
 from confero.errors import Conflict
 from confero.people import services
 from confero.people.identity import find_user
-from confero.people.models import CONTACT_FIELDS, User
+from confero.people.models import CONTACT_FIELDS, User, UserStatus
 
 # Feed element → model column, in the order of userData.do (contract §8.2).
 _LIMITS = {
@@ -191,8 +191,10 @@ def _update_user_unread(call: Call, lookup) -> tuple[Document, list] | None:
     fields, assignments = _update_params(call)
     if "email" in fields or "client_id" in fields:
         return None
+    # The guard holds the row locked; the writes still name only an active user.
+    where = {"client_id": lookup.value, "status": UserStatus.ACTIVE}
     statements = services.unread_update_statements(
-        call.target.pk, {"client_id": lookup.value}, fields=fields, assignments=assignments
+        call.target.pk, where, fields=fields, assignments=assignments
     )
     document = Document(
         children=[
