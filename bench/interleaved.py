@@ -58,11 +58,12 @@ class Target:
         work: Path,
         args,
         probe: str | None = None,
+        extra_argv: tuple[str, ...] = (),
     ):
         self.name, self.env, self.body, self.pg_pid = name, env, body, pg_pid
         port = pgcluster.free_port()
         kind = name if name.startswith("ceiling") else "event.do"
-        argv = bench.target_argv(kind, bench.serve_argv(env, port, args.workers))
+        argv = bench.target_argv(kind, [*bench.serve_argv(env, port, args.workers), *extra_argv])
         self.url = f"http://127.0.0.1:{port}/{bench.EVENT_CODE}/api/{args.resource}.do"
         safe = name.replace(" ", "_").replace("/", "_")
         self.server = bench.start_server(safe, argv, env, work, self.url, probe or body)
@@ -95,6 +96,10 @@ def _database_targets(db: str, url: str | None, pg_pid, work: Path, args, answer
             old = {**env, "PYTHONPATH": _export(args.rev_b, work)}
             name = f"updateUser.do {db} @{args.rev_b}"
             targets.append(Target(name, old, body, pg_pid, work, args, probe))
+        if args.b_serve_args:
+            extra = tuple(args.b_serve_args.split())
+            name = f"updateUser.do {db} [{args.b_serve_args}]"
+            targets.append(Target(name, env, body, pg_pid, work, args, probe, extra))
         return targets
     body = f"apiToken={bench.set_up_site(env)}"
     targets = [Target(f"event.do {db}", env, body, pg_pid, work, args)]
@@ -113,6 +118,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--rev-b", help="also run event.do of this git revision")
     parser.add_argument("--resource", choices=("event", "updateUser"), default="event")
+    parser.add_argument(
+        "--b-serve-args",
+        help="with --resource updateUser: also the working tree served with these extra gunicorn "
+        "arguments, e.g. '--worker-class gthread --threads 2' (the last of a repeated one wins)",
+    )
     parser.add_argument("--users", type=int, default=2000, help="with --resource updateUser")
     parser.add_argument(
         "--ceilings",
