@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone
 
-from confero.access import ratelimit
+from confero.access import gatecache, ratelimit
 from confero.access.models import ApiToken
 from confero.customfields import cache, config
 from confero.customfields.models import CustomField
@@ -20,6 +20,16 @@ FIELDS_FILE = Path(__file__).with_name("custom_fields.json")
 def import_test_fields(site) -> dict[str, CustomField]:
     config.import_fields(site, config.load(str(FIELDS_FILE)))
     return {field.code: field for field in CustomField.objects.filter(site=site)}
+
+
+@pytest.fixture
+def cached(settings):
+    """The cache of admissions on (the suite turns it off), its rows kept far longer than a
+    test runs (60 s), empty at the start and at the end."""
+    settings.CONFERO_GATE_CACHE_SECONDS = 60
+    gatecache.reset()
+    yield settings
+    gatecache.reset()
 
 
 @pytest.fixture

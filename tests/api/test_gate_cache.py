@@ -28,14 +28,6 @@ pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)
 GATE_SQL = "LEFT JOIN access_apitoken t ON t.token_hash"
 
 
-@pytest.fixture
-def cached(settings):
-    settings.CONFERO_GATE_CACHE_SECONDS = 60
-    gatecache.reset()
-    yield settings
-    gatecache.reset()
-
-
 def event_do(api, site, token=None, resource="event"):
     """The answer and how many times the call read the gate."""
     with CaptureQueriesContext(connection) as queries:

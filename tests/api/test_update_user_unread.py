@@ -47,14 +47,6 @@ ONE_MESSAGE = [
 
 
 @pytest.fixture
-def cached(settings):
-    settings.CONFERO_GATE_CACHE_SECONDS = 60
-    gatecache.reset()
-    yield settings
-    gatecache.reset()
-
-
-@pytest.fixture
 def ada(live, fields, cached) -> User:
     user = live.add_user(
         firstName="Ada",
