@@ -56,7 +56,7 @@ def instance(model: type[M], values: dict[str, Any], **related: Model) -> M:
     obj.__dict__.update(values)
     state = obj._state = ModelState()
     state.adding = False
-    state.db = connection.alias
+    state.db = DEFAULT_DB_ALIAS  # what `connection.alias` gives, without the proxy's lookup
     if related:
         state.fields_cache.update(related)
     return obj

@@ -391,3 +391,12 @@ def test_without_prepared_statements_the_message_is_one_simple_query(live, ada, 
     assert sql[0].startswith("BEGIN; SELECT CAST(CASE count(*)")
     ada.refresh_from_db()
     assert ada.first_name == "Augusta"
+
+
+def test_a_multichoice_keeps_the_order_sent(live, ada):
+    """Feeds list a record's values in the order they were written (by id)."""
+    result, sql = update(live, dietary=["vegan", "gf", "veg"])
+
+    assert (result.code, len(sql)) == (0, 1)
+    written = Answer.objects.filter(record_id=ada.pk, field__code="dietary").order_by("id")
+    assert list(written.values_list("value__code", flat=True)) == ["vegan", "gf", "veg"]

@@ -238,16 +238,24 @@ def answer_statements(
         for a in assignments
         for value, text in a.choices
     ]
-    if rows:
+    if rows and record is None:
         statements.append(
             (
                 f"INSERT INTO {_ANSWER} (field_id, record_type, record_id, value_id, text) "  # noqa: S608
-                f"VALUES {', '.join([f'(%s, %s, {record_sql}, %s, %s)'] * len(rows))}",
-                [
-                    v
-                    for field_id, value_id, text in rows
-                    for v in (field_id, record_type, *record_values, value_id, text)
-                ],
+                f"VALUES {', '.join(['(%s, %s, %s, %s, %s)'] * len(rows))}",
+                [v for f, value, text in rows for v in (f, record_type, record_id, value, text)],
+            )
+        )
+    elif rows:
+        # The record looked up once for all the rows, the values typed where they are listed,
+        # inserted in the order given (the rows' ids keep a multichoice's order).
+        listed = ", ".join(f"(%s::bigint, %s::bigint, %s::text, {n})" for n in range(len(rows)))
+        statements.append(
+            (
+                f"INSERT INTO {_ANSWER} (field_id, record_type, record_id, value_id, text) "  # noqa: S608
+                f"SELECT v.f, %s, r.id, v.v, v.t FROM {record_sql} AS r, "
+                f"(VALUES {listed}) AS v (f, v, t, n) ORDER BY v.n",
+                [record_type, *record_values, *(v for row in rows for v in row)],
             )
         )
     return statements
