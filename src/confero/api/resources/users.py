@@ -188,9 +188,7 @@ def _update_user_unread(call: Call, lookup) -> tuple[Document, list] | None:
     """updateUser.do's writes and answer, on the lookup alone (see pipeline._write_unread)."""
     if call.params.get("clientID") != lookup.value or call.params.get("userKey"):
         return None
-    fields, assignments = _update_params(call)
-    if "email" in fields or "client_id" in fields:
-        return None
+    fields, assignments = _update_params(call)  # no email, no newClientID: see _unread_ok
     # The guard holds the row locked; the writes still name only an active user.
     where = {"client_id": lookup.value, "status": UserStatus.ACTIVE}
     statements = services.unread_update_statements(
