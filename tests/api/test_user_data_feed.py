@@ -240,6 +240,25 @@ def test_since_includes_users_whose_custom_values_changed(live, fields):
     assert second.xml.findtext("user/T-shirt-size") == "l"
 
 
+def test_since_gives_each_user_its_own_values_when_users_between_are_left_out(live, fields):
+    """The feed reads the values of a chunk's id range at once (ids are dense): the values of a
+    user left out by `since`, between two users in the feed, must go to neither."""
+    first, between, last = (
+        live.add_user(email=f"u{n}@example.org", tshirt=size, notes=f"note {n}")
+        for n, size in ((1, "s"), (2, "m"), (3, "l"))
+    )
+    set_modified(first, dt.datetime(2024, 6, 1, tzinfo=dt.UTC))
+    set_modified(between, dt.datetime(2024, 1, 1, tzinfo=dt.UTC))
+    set_modified(last, dt.datetime(2024, 6, 1, tzinfo=dt.UTC))
+
+    result = live.call("userData", {"since": ms(dt.datetime(2024, 3, 1, tzinfo=dt.UTC))})
+
+    assert [
+        (u.findtext("userRef"), u.findtext("T-shirt-size"), u.findtext("Notes"))
+        for u in result.xml.findall("user")
+    ] == [(first.user_ref, "s", "note 1"), (last.user_ref, "l", "note 3")]
+
+
 def test_since_with_the_time_of_the_last_feed_returns_only_later_changes(live):
     users = [live.add_user(email=f"u{n}@example.org") for n in range(3)]
     for user in users:

@@ -9,7 +9,9 @@ getUser, so both always show the same record.
 import contextlib
 import copy
 import datetime as dt
+import itertools
 import logging
+import operator
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -32,7 +34,6 @@ log = logging.getLogger("confero.api")
 COLUMNS = (
     "id",
     "site_id",
-    "user_key",
     "user_ref",
     *CONTACT_FIELDS.values(),
     "client_id",
@@ -44,6 +45,7 @@ COLUMNS = (
     "modified_text",
     "badge_id",
 )
+_RECORD_ID = operator.itemgetter(0)  # of an answer row
 _I = {name: index for index, name in enumerate(COLUMNS)}
 # The fixed elements after eventGUID: (element, column index, kind).
 _FIXED = (
@@ -162,7 +164,7 @@ class UserRenderer:
     def xml(self, record: UserRecord) -> etree._Element:
         row = record.row
         template, positions = self.templates[row[1]]
-        element = copy.deepcopy(template)
+        element = template.__copy__()  # lxml's copy is deep; copy.deepcopy() adds only its memo
         children = element.getchildren()
         children[0].text = self.guids[row[1]]
         for position, index in _TEXT_SLOTS:  # template children start empty
@@ -361,14 +363,16 @@ def user_records(queryset, sites: Sequence[Site]) -> Iterator[UserRecord]:
     renderer = UserRenderer(sites)
     with contextlib.closing(_chunks(queryset)) as chunks:
         for rows, answers in chunks:
-            end, total = 0, len(answers)
+            runs = itertools.groupby(answers, _RECORD_ID)  # one step per user, not per value
+            run = next(runs, None)
             for row in rows:
-                while end < total and answers[end][0] < row[0]:
-                    end += 1  # values of a user in the id range who is not in this feed
-                start = end
-                while end < total and answers[end][0] == row[0]:
-                    end += 1
-                yield UserRecord(renderer, row, answers[start:end])
+                while run is not None and run[0] < row[0]:
+                    run = next(runs, None)  # values of a user in the id range not in this feed
+                if run is not None and run[0] == row[0]:
+                    yield UserRecord(renderer, row, list(run[1]))
+                    run = next(runs, None)
+                else:
+                    yield UserRecord(renderer, row, [])
 
 
 def one_user(user: User, *, with_user_key: bool) -> UserRecord:
