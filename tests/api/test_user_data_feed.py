@@ -273,7 +273,7 @@ def test_since_with_the_time_of_the_last_feed_returns_only_later_changes(live):
     assert second.xml.findtext("user/city") == "Paris"
 
 
-@pytest.mark.parametrize("since", ["yesterday", "-5", "1.5", "1" * 16])
+@pytest.mark.parametrize("since", ["yesterday", "-5", "1.5", "1" * 16, "\u0661\u0662\u0663"])
 def test_since_not_epoch_milliseconds_is_refused_with_201(live, since):
     result = live.call("userData", {"since": since})
 
@@ -281,6 +281,32 @@ def test_since_not_epoch_milliseconds_is_refused_with_201(live, since):
         400,
         error_xml(201, "parameter 'since' must be epoch milliseconds (a whole number)"),
     )
+
+
+@pytest.mark.parametrize("since", ["253402300800000", "999999999999999"])
+def test_since_after_the_year_9999_is_refused_with_201(live, since):
+    """A datetime ends with the year 9999: a later `since` once overflowed into a 500."""
+    live.add_user()
+
+    result = live.call("userData", {"since": since})
+
+    assert (result.status, result.body) == (
+        400,
+        error_xml(
+            201,
+            "parameter 'since' must be epoch milliseconds no later than 253402300799999 "
+            "(the end of the year 9999)",
+        ),
+    )
+    assert ApiCall.objects.filter(resource="userData").values_list("code", flat=True)[0] == 201
+
+
+def test_since_at_the_end_of_the_year_9999_is_an_empty_feed(live):
+    live.add_user()
+
+    result = live.call("userData", {"since": "253402300799999"})
+
+    assert (result.status, result.code, refs(result)) == (200, 0, [])
 
 
 # --- A change made while a feed streams shows up in the next call --------------------------------

@@ -217,7 +217,7 @@ def text(max_length: int = 4000) -> Callable[[str], str]:
 
 def integer(minimum: int = 0, maximum: int = 2**53) -> Callable[[str], int]:
     def parse(value: str) -> int:
-        if not re.fullmatch(r"[+-]?\d{1,16}", value):
+        if not re.fullmatch(r"[+-]?[0-9]{1,16}", value):
             raise Invalid("a whole number")
         number = int(value)
         if not minimum <= number <= maximum:
@@ -250,10 +250,17 @@ def guid(value: str) -> uuid.UUID:
 guid.rule = "GUID"
 
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+# The last millisecond a datetime holds (9999-12-31T23:59:59.999Z); later ones overflow.
+_LAST_MILLIS = (dt.datetime.max.replace(tzinfo=dt.UTC) - _EPOCH) // dt.timedelta(milliseconds=1)
+
+
 def epoch_millis(value: str) -> dt.datetime:
-    if not re.fullmatch(r"\d{1,15}", value):
+    if not re.fullmatch(r"[0-9]{1,15}", value):
         raise Invalid("epoch milliseconds (a whole number)")
-    return dt.datetime.fromtimestamp(int(value) / 1000, tz=dt.UTC)
+    if int(value) > _LAST_MILLIS:
+        raise Invalid(f"epoch milliseconds no later than {_LAST_MILLIS} (the end of the year 9999)")
+    return _EPOCH + dt.timedelta(milliseconds=int(value))
 
 
 epoch_millis.rule = "epoch milliseconds"
