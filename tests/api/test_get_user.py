@@ -6,6 +6,8 @@ import json
 import pytest
 from lxml import etree
 
+from confero.customfields.models import CustomValue
+from confero.customfields.services import ValueSpec, create_field
 from confero.people.models import User
 from tests.factories import open_site
 
@@ -186,3 +188,53 @@ def test_get_user_as_json_has_the_user_key_only_when_named_by_it(live, ada):
     assert keyed["userKey"] == ada.user_key
     assert {name: value for name, value in keyed.items() if name != "userKey"} == referred
     assert (referred["userRef"], referred["externalRef"]) == (ada.user_ref, "CRM-1")
+
+
+def test_constraint_elements_come_grouped_in_the_order_of_the_contract(live, ada, fields):
+    """Contract §8.2: `badgeID`, then the three constraint elements (§7's order:
+    publicViewPrivateSchedule, privateViewPrivateSchedule, cannotViewOrSchedule), each repeated
+    in the order its values were set, whatever the order of the parameters."""
+    create_field(
+        live.site.site,
+        record_type="profile",
+        code="tracks",
+        display_name="Tracks",
+        field_type="multichoice",
+        values=[
+            ValueSpec("p", "P", constraint="cannotViewOrSchedule"),
+            ValueSpec("q", "Q", constraint="publicViewPrivateSchedule"),
+            ValueSpec("r", "R", constraint="privateViewPrivateSchedule"),
+            ValueSpec("s", "S", constraint="publicViewPrivateSchedule"),
+        ],
+    )
+    ids = dict(CustomValue.objects.filter(field__code="tracks").values_list("code", "pk"))
+    vip = fields["attendee_type"].values.get(code="vip").pk
+    sent = {"userKey": ada.user_key, "tracks": ["p", "s", "r", "q"], "attendee_type": "vip"}
+    assert live.call("updateUser", sent).code == 0
+
+    xml = live.call("getUser", {"userRef": ada.user_ref}).xml.find("user")
+    as_json = json.loads(live.call("getUser", {"userRef": ada.user_ref, "format": "json"}).body)
+    fed = live.call("userData").xml.find("user")
+
+    names = [child.tag for child in xml]
+    after_badge = names.index("badgeID") + 1
+    assert [(child.tag, child.text) for child in xml[after_badge : after_badge + 5]] == [
+        ("publicViewPrivateSchedule", str(ids["s"])),
+        ("publicViewPrivateSchedule", str(ids["q"])),
+        ("privateViewPrivateSchedule", str(ids["r"])),
+        ("privateViewPrivateSchedule", str(vip)),
+        ("cannotViewOrSchedule", str(ids["p"])),
+    ]
+    assert etree.tostring(xml) == etree.tostring(fed)
+    [record] = as_json["api"]["user"]
+    constraints = [k for k in record if k.endswith("Schedule")]
+    assert constraints == [
+        "publicViewPrivateSchedule",
+        "privateViewPrivateSchedule",
+        "cannotViewOrSchedule",
+    ]
+    assert (
+        record["publicViewPrivateSchedule"],
+        record["privateViewPrivateSchedule"],
+        record["cannotViewOrSchedule"],
+    ) == ([ids["s"], ids["q"]], [ids["r"], vip], [ids["p"]])

@@ -14,7 +14,7 @@ from lxml import etree
 from confero.access.models import ApiCall
 from confero.api import feeds
 from confero.api.feeds import epoch_millis
-from confero.customfields.services import create_field
+from confero.customfields.services import ValueSpec, add_value, create_field
 from confero.people.models import User
 from tests.api.conftest import SiteApi, import_test_fields
 from tests.conftest import OpenSite
@@ -360,6 +360,50 @@ def test_change_made_while_a_feed_streams_is_in_the_next_feed_since_its_time(
         (unread.user_ref, "Changed", "active"),
     ]
     assert ApiCall.objects.filter(resource="userData", code=0).count() == 2
+
+
+def test_a_value_defined_while_a_feed_streams_is_in_the_next_feed(client, live, live_site, fields):
+    """The feed reads the site's custom fields once, at its start. A value a planner adds while
+    it streams, set on a user the feed has not read yet, is not in those definitions: the feed
+    goes on (it broke off) and shows the field empty; the user's last-modified moved, so the
+    next feed with `since` shows the value."""
+    users = bulk_users(live_site.site, feeds.CHUNK + 1)
+    unread = users[-1]
+
+    response = open_feed(client, live_site)
+    stream = iter(response.streaming_content)
+    head = next(stream)
+    add_value(fields["tshirt"], ValueSpec("xl", "XL"))
+    assert live.call("updateUser", {"userKey": unread.user_key, "tshirt": "xl"}).code == 0
+    first = etree.fromstring(head + b"".join(stream))
+
+    assert len(first.findall("user")) == feeds.CHUNK + 1
+    last = first.findall("user")[-1]
+    assert (last.findtext("userRef"), last.find("T-shirt-size").text) == (unread.user_ref, None)
+    second = live.call("userData", {"since": first.get("time")})
+    assert [
+        (u.findtext("userRef"), u.findtext("T-shirt-size")) for u in second.xml.findall("user")
+    ] == [(unread.user_ref, "xl")]
+
+
+def test_a_character_xml_cannot_carry_stored_outside_the_api_does_not_break_the_feed(live, caplog):
+    """The API refuses such characters (201), the database does not: a value stored another way
+    (a script, the database shell) is sent with U+FFFD in their place, and logged, instead of
+    ending the feed at that record for every record after it."""
+    broken, after = (live.add_user(email=f"u{n}@example.org") for n in (1, 2))
+    User.objects.filter(pk=broken.pk).update(first_name="A\x0bB\x0c", city="Bad\x1f")
+
+    feed = live.call("userData")
+    got = live.call("getUser", {"userRef": broken.user_ref})
+
+    assert (feed.status, feed.code, refs(feed)) == (200, 0, [broken.user_ref, after.user_ref])
+    record = feed.xml.find("user")
+    assert (record.findtext("firstName"), record.findtext("city")) == (
+        "A\ufffdB\ufffd",
+        "Bad\ufffd",
+    )
+    assert etree.tostring(got.xml.find("user")) == etree.tostring(record)
+    assert f"user {broken.user_ref} holds a character XML cannot carry" in caplog.text
 
 
 def test_feed_time_is_taken_before_the_first_record_is_read(client, live, live_site):

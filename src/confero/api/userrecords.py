@@ -12,6 +12,7 @@ import datetime as dt
 import itertools
 import logging
 import operator
+import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -46,6 +47,28 @@ COLUMNS = (
     "badge_id",
 )
 _RECORD_ID = operator.itemgetter(0)  # of an answer row
+# The constraint elements after <badgeID>: grouped in the order of contract §7, each group in the
+# order its values were set. Key of a (constraint, value id) pair; sorting is stable.
+_CONSTRAINT_ORDER = {
+    name: rank
+    for rank, name in enumerate(
+        ("publicViewPrivateSchedule", "privateViewPrivateSchedule", "cannotViewOrSchedule")
+    )
+}
+
+
+def _constraint_rank(pair: tuple[str, int]) -> int:
+    return _CONSTRAINT_ORDER[pair[0]]
+
+
+# Characters XML 1.0 cannot carry (and lone surrogates, which UTF-8 cannot).
+_UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _writable(value: Any) -> Any:
+    return _UNWRITABLE.sub("\ufffd", value) if isinstance(value, str) else value
+
+
 _I = {name: index for index, name in enumerate(COLUMNS)}
 # The fixed elements after eventGUID: (element, column index, kind).
 _FIXED = (
@@ -145,10 +168,15 @@ class UserRenderer:
         (absent values are empty elements, contract §6); text None marks it."""
         values = self.values
         by_field: dict[int, list[tuple[int | None, str]]] = {}
+        constraints = []
         for _, field_id, value_id, text in answers:
+            if value_id is not None and value_id not in values:
+                continue  # defined after this feed began (see xml())
             by_field.setdefault(field_id, []).append((value_id, text))
             if value_id is not None and values[value_id][1]:
-                yield values[value_id][1], value_id, None, True
+                constraints.append((values[value_id][1], value_id))
+        for constraint, value_id in sorted(constraints, key=_constraint_rank):
+            yield constraint, value_id, None, True
         for field_id, name, many in self.site_fields.get(site_id, ()):
             held = by_field.get(field_id)
             if not held:
@@ -162,7 +190,20 @@ class UserRenderer:
                     yield name, code, ({"other": text} if is_other and text else None), many
 
     def xml(self, record: UserRecord) -> etree._Element:
-        row = record.row
+        try:
+            return self._xml(record.row, record.answers, record.user_key)
+        except ValueError:  # lxml refuses a character XML cannot carry
+            pass
+        # Stored by another way than the API, which refuses such characters: one record must not
+        # break the feed of every record after it. Sent as U+FFFD, and logged.
+        log.warning(
+            "user %s holds a character XML cannot carry; sent as U+FFFD", record.row[_I["user_ref"]]
+        )
+        row = tuple(_writable(value) for value in record.row)
+        answers = [(*answer[:3], _writable(answer[3])) for answer in record.answers]
+        return self._xml(row, answers, record.user_key)
+
+    def _xml(self, row: tuple, answers: Answers, user_key: str | None) -> etree._Element:
         template, positions = self.templates[row[1]]
         element = template.__copy__()  # lxml's copy is deep; copy.deepcopy() adds only its memo
         children = element.getchildren()
@@ -177,9 +218,13 @@ class UserRenderer:
         values = self.values
         last: dict[int, etree._Element] = {}  # the field's element written last
         constraints = []
-        for _, field_id, value_id, text in record.answers:
+        for _, field_id, value_id, text in answers:
             slot = positions.get(field_id)
             if slot is None:
+                continue
+            if value_id is not None and value_id not in values:
+                # A value added to the field after this feed read the definitions, set since:
+                # the user's last-modified moved after the feed's time, the next feed has it.
                 continue
             previous = last.get(field_id)
             if previous is None:
@@ -198,13 +243,14 @@ class UserRenderer:
             if constraint:
                 constraints.append((constraint, value_id))
         anchor = children[_BADGE_POSITION]
+        constraints.sort(key=_constraint_rank)
         for constraint, value_id in reversed(constraints):  # right after <badgeID>, in order
             held = etree.Element(constraint)
             held.text = str(value_id)
             anchor.addnext(held)
-        if record.user_key:
+        if user_key:
             key = etree.Element("userKey")
-            key.text = record.user_key
+            key.text = user_key
             element.insert(1, key)
         return element
 
