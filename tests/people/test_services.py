@@ -24,7 +24,7 @@ def site(db):
 @pytest.fixture
 def racing(monkeypatch):
     """The checks a concurrent call could slip past are skipped: only the indexes remain."""
-    monkeypatch.setattr(services, "_check_unique", lambda *args, **kwargs: None)
+    monkeypatch.setattr(services, "check_unique", lambda *args, **kwargs: None)
 
 
 def aged(user: User) -> User:

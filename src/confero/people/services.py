@@ -14,7 +14,7 @@ from confero.people.models import User, UserStatus
 from confero.rows import aware_datetime, execute_batch, now_sql
 
 
-def _check_unique(
+def check_unique(
     site: Site, *, email: str | None, client_id: str | None, exclude: User | None
 ) -> None:
     others = User.objects.filter(site=site)
@@ -48,7 +48,7 @@ def add_user(site: Site, *, fields: dict[str, Any], assignments: Sequence[Assign
     """`fields` holds model field names: contact fields, client_id, registered, paid, badge_id,
     public_bio."""
     email, client_id = fields.get("email"), fields.get("client_id") or None
-    _check_unique(site, email=email, client_id=client_id, exclude=None)
+    check_unique(site, email=email, client_id=client_id, exclude=None)
     user = User(
         site=site, created_at=Now(), modified_at=Now(), **{**fields, "client_id": client_id}
     )
@@ -67,7 +67,7 @@ def update_user(
     email = fields["email"] if "email" in changed else None
     client_id = fields["client_id"] if "client_id" in changed else None
     if email or client_id:
-        _check_unique(user.site, email=email, client_id=client_id, exclude=user)
+        check_unique(user.site, email=email, client_id=client_id, exclude=user)
     statements = _apply(user, fields, changed, assignments)
     if not statements:
         return user
