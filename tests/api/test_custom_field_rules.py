@@ -433,22 +433,22 @@ def test_ids_tell_apart_equal_value_codes_of_two_profile_fields(live, live_site,
     create_field(
         live_site.site,
         record_type="profile",
-        code="track",
-        display_name="Track",
+        code="tier",
+        display_name="Tier",
         field_type="choice",
-        values=[ValueSpec("vip", "VIP track", constraint="publicViewPrivateSchedule")],
+        values=[ValueSpec("vip", "VIP tier", constraint="publicViewPrivateSchedule")],
     )
     attendee_vip = fields["attendee_type"].values.get(code="vip").pk
-    track_vip = CustomField.objects.get(code="track").values.get(code="vip").pk
+    tier_vip = CustomField.objects.get(code="tier").values.get(code="vip").pk
 
-    result = live.call("addUser", {**ADA, "attendee_type": "vip", "track": "vip"})
+    result = live.call("addUser", {**ADA, "attendee_type": "vip", "tier": "vip"})
 
-    assert attendee_vip != track_vip
+    assert attendee_vip != tier_vip
     assert result.body == added_xml(
         only_user(),
         (
             f'<customValue field="attendee_type" code="vip" id="{attendee_vip}"/>'
-            f'<customValue field="track" code="vip" id="{track_vip}"/>'
+            f'<customValue field="tier" code="vip" id="{tier_vip}"/>'
         ),
     )
 

@@ -314,6 +314,16 @@ VALID_NEW = {
      "fields[1] (x): one of user, session, exhibitor, profile"),
     ({**TEXT_FIELD, "code": "since", "displayName": "X"},
      "fields[1] (since): 'since' is a standard parameter of user resources"),
+    ({**TEXT_FIELD, "code": "abbreviation", "displayName": "X", "recordType": "session"},
+     "fields[1] (abbreviation): 'abbreviation' is a standard parameter of session resources"),
+    ({**TEXT_FIELD, "code": "sessionTimeID", "displayName": "X", "recordType": "profile"},
+     "fields[1] (sessionTimeID): 'sessionTimeID' is a standard parameter of session resources"),
+    ({**TEXT_FIELD, "code": "exhibitorCode", "displayName": "X", "recordType": "exhibitor"},
+     "fields[1] (exhibitorCode): 'exhibitorCode' is a standard parameter of exhibitor resources"),
+    ({**TEXT_FIELD, "code": "x", "displayName": "abstract", "recordType": "session"},
+     "fields[1] (x): its element name <abstract> is a standard element of sessions"),
+    ({**TEXT_FIELD, "code": "x", "displayName": "booth", "recordType": "exhibitor"},
+     "fields[1] (x): its element name <booth> is a standard element of exhibitors"),
     ({**TEXT_FIELD, "code": "2fast", "displayName": "X"},
      "fields[1] (2fast): a letter, then letters, digits, '_', '.' or '-' (≤ 60)"),
     ({**TEXT_FIELD, "code": "x", "displayName": "email"},
@@ -573,8 +583,8 @@ def test_service_level_field_creation_and_export_agree(production, uat):
     create_field(
         uat,
         record_type="profile",
-        code="track",
-        display_name="Track",
+        code="tier",
+        display_name="Tier",
         field_type="choice",
         values=[
             ValueSpec("a", "A", constraint="publicViewPrivateSchedule"),
@@ -583,7 +593,7 @@ def test_service_level_field_creation_and_export_agree(production, uat):
     )
 
     assert configuration(uat) == [{
-        "code": "track", "displayName": "Track", "recordType": "profile", "type": "choice",
+        "code": "tier", "displayName": "Tier", "recordType": "profile", "type": "choice",
         "values": [
             {"code": "a", "label": "A", "other": False, "constraint": "publicViewPrivateSchedule"},
             {"code": "z", "label": "Other", "other": True, "constraint": ""},

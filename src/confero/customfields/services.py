@@ -40,6 +40,42 @@ def reserve(record_type: str, *, codes: Iterable[str], elements: Iterable[str]) 
     RESERVED_ELEMENTS[record_type].update(elements)
 
 
+# Contract §8.3 and §8.4 name the standard parameters and elements of sessions and exhibitors
+# before their resources exist here: a field defined now must still be writable, and its element
+# distinct, when they arrive (their registration adds what it declares, as users' does).
+_ACTING = ("userKey", "clientID", "userRef")
+reserve(
+    RecordType.SESSION,
+    codes=(
+        *_ACTING,
+        *("sessionID", "abbreviation", "title", "abstract", "type", "track", "status"),
+        *("published", "speaker", "speakerRole", "sessionTimeID", "room", "date", "time"),
+        *("length", "capacity", "waitlist"),
+    ),
+    elements=(
+        *("session", "sessionID", "abbreviation", "title", "abstract", "type", "track"),
+        *("published", "sessionTime", "sessionTimeID", "room", "date", "time", "length"),
+        *("capacity", "waitlist", "registered", "waitlisted", "seatsRemaining", "speaker"),
+        *("speakerRole", "userRef", "firstName", "lastName", "email", "bio", "companyName"),
+        *("jobTitle", "photoURL", "position", "canSchedule"),
+        *("publicViewPrivateSchedule", "privateViewPrivateSchedule", "cannotViewOrSchedule"),
+    ),
+)
+reserve(
+    RecordType.EXHIBITOR,
+    codes=(
+        *_ACTING,
+        *("exhibitorID", "exhibitorCode", "name", "status", "type", "description", "url"),
+        *("email", "booth", "participant", "participantRole"),
+    ),
+    elements=(
+        *("exhibitor", "exhibitorID", "exhibitorCode", "name", "type", "description", "url"),
+        *("email", "booth", "participant", "role", "userRef", "firstName", "lastName"),
+        "participantEmail",
+    ),
+)
+
+
 def _record_types(record_type: str) -> tuple[str, ...]:
     if record_type == RecordType.PROFILE:
         return (RecordType.USER, RecordType.SESSION)
