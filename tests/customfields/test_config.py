@@ -176,6 +176,32 @@ def test_import_updates_display_names_labels_and_adds_values(production, tmp_pat
     ]  # fmt: skip
 
 
+def test_import_moves_the_other_option_from_one_value_to_another(production, tmp_path, capsys):
+    """One Other value per field: the file names the new one first, the old one after; the
+    import takes it from the old value first (it was refused, the move needed two imports)."""
+    fields = configuration(production)[:1]
+    values = {v["code"]: v for v in fields[0]["values"]}
+    values["govt"]["other"], values["other"]["other"] = True, False
+
+    cli("import", "--event", "summit", "--site", "production", write(tmp_path, fields))
+
+    assert capsys.readouterr().out == (
+        "applied:\n"
+        "  field 'type_business': value 'other': is_other True → False\n"
+        "  field 'type_business': value 'govt': is_other False → True\n"
+        "  note: field 'dietary' is not in the file: kept as it is\n"
+        "  note: field 'interests' is not in the file: kept as it is\n"
+        "  note: field 'tshirt' is not in the file: kept as it is\n"
+        "  note: field 'notes' is not in the file: kept as it is\n"
+        "  note: field 'attendee_type' is not in the file: kept as it is\n"
+        "  note: field 'level' is not in the file: kept as it is\n"
+    )
+    field = CustomField.objects.get(site=production, code="type_business")
+    assert list(field.values.values_list("code", "is_other")) == [
+        ("govt", True), ("education", False), ("other", False),
+    ]  # fmt: skip
+
+
 def test_import_keeps_and_reports_what_the_file_does_not_name(production, tmp_path, capsys):
     fields = [f for f in configuration(production) if f["code"] != "notes"]
     fields[0]["values"] = fields[0]["values"][:1]

@@ -103,7 +103,9 @@ def _text(entry: dict, key: str, where: str, default: str | None = None) -> str:
 
 
 def _apply(site: Site, entries: list, report: ImportReport) -> None:
-    existing = {f.code: f for f in site.custom_fields.prefetch_related("values")}
+    existing = {
+        f.code: f for f in site.custom_fields.prefetch_related("values").order_by("position", "id")
+    }
     seen = set()
     for index, entry in enumerate(entries):
         where = f"fields[{index}]"
@@ -122,7 +124,7 @@ def _apply(site: Site, entries: list, report: ImportReport) -> None:
             _create(site, entry, code, specs, where, existing, report)
         else:
             _update(current, entry, specs, where, report)
-    for code in existing.keys() - seen:
+    for code in (code for code in existing if code not in seen):  # in the site's order
         report.notes.append(f"field '{code}' is not in the file: kept as it is")
 
 
@@ -181,7 +183,12 @@ def _update(current: CustomField, entry, specs, where, report) -> None:
         current.element_name = element_name_for(display_name)
         current.save(update_fields=["display_name", "element_name"])
     values = {v.code: v for v in current.values.all()}
-    for spec in specs:
+    # A field has at most one Other value: a file moving it from one value to another is applied
+    # taking it from the old value first.
+    losing_other = [
+        s for s in specs if s.code in values and values[s.code].is_other and not s.other
+    ]
+    for spec in [*losing_other, *(s for s in specs if s not in losing_other)]:
         value = values.pop(spec.code, None)
         if value is None:
             try:
