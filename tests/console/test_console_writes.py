@@ -5,6 +5,7 @@ carry, custom fields only shown (their rules are applied by `confero customfield
 import re
 
 import pytest
+from django.contrib.auth.models import Permission
 from lxml import html
 
 from confero.access.models import ApiCall
@@ -177,3 +178,22 @@ def test_custom_fields_are_shown_in_the_console_but_not_changed(live, admin_clie
     assert (field.display_name, field.field_type) == ("T-shirt size", "choice")
     assert [v.code for v in field.values.all()] == ["s", "m", "l"]
     assert not ApiCall.objects.exclude(code=0).exists()
+
+
+def test_a_staff_user_who_is_not_a_superuser_is_not_let_in(live, client, django_user_model):
+    """Model permissions are not per account: "view user" would show every account's attendees.
+    Until the console scopes its pages by account, only superusers get in."""
+    user = live.add_user(email="ada@example.org")
+    staff = django_user_model.objects.create_user("planner", password="pw", is_staff=True)
+    staff.user_permissions.set(Permission.objects.filter(codename__in=["view_user", "change_user"]))
+    client.force_login(staff)
+
+    listing = client.get("/admin/people/user/")
+    change = client.get(change_url(user))
+
+    assert (listing.status_code, listing["Location"]) == (
+        302,
+        "/admin/login/?next=/admin/people/user/",
+    )
+    assert change.status_code == 302
+    assert user.email.encode() not in listing.content + change.content

@@ -38,6 +38,12 @@ class XmlTextAdmin(admin.ModelAdmin):
     form = XmlTextForm
 
 
+# Superusers only, until the console's pages show each organizer only the accounts they belong
+# to (Account.organizers): Django admin's model permissions are not per account, so a staff user
+# granted "view user" would see the attendees of every account.
+admin.site.has_permission = lambda request: (
+    request.user.is_active and request.user.is_staff and request.user.is_superuser
+)
 admin.site.site_header = "Confero console"
 admin.site.site_title = "Confero"
 admin.site.index_title = "Events, sites and integrations"
