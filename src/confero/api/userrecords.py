@@ -12,7 +12,6 @@ import datetime as dt
 import itertools
 import logging
 import operator
-import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -28,6 +27,7 @@ from confero.customfields.models import Answer, CustomField, FieldType, RecordTy
 from confero.customfields.services import fields_for
 from confero.events.models import Site
 from confero.people.models import CONTACT_FIELDS, User
+from confero.xmltext import writable
 
 log = logging.getLogger("confero.api")
 
@@ -59,14 +59,6 @@ _CONSTRAINT_ORDER = {
 
 def _constraint_rank(pair: tuple[str, int]) -> int:
     return _CONSTRAINT_ORDER[pair[0]]
-
-
-# Characters XML 1.0 cannot carry (and lone surrogates, which UTF-8 cannot).
-_UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
-def _writable(value: Any) -> Any:
-    return _UNWRITABLE.sub("\ufffd", value) if isinstance(value, str) else value
 
 
 _I = {name: index for index, name in enumerate(COLUMNS)}
@@ -199,8 +191,8 @@ class UserRenderer:
         log.warning(
             "user %s holds a character XML cannot carry; sent as U+FFFD", record.row[_I["user_ref"]]
         )
-        row = tuple(_writable(value) for value in record.row)
-        answers = [(*answer[:3], _writable(answer[3])) for answer in record.answers]
+        row = tuple(writable(value) for value in record.row)
+        answers = [(*answer[:3], writable(answer[3])) for answer in record.answers]
         return self._xml(row, answers, record.user_key)
 
     def _xml(self, row: tuple, answers: Answers, user_key: str | None) -> etree._Element:

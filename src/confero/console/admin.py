@@ -12,12 +12,13 @@ from django.contrib import admin
 from django.db.models.functions import Now
 
 from confero.access.models import ApiCall, ApiProfile, ApiToken
-from confero.api.params import EMAIL_RE, NOT_XML
+from confero.api.params import EMAIL_RE
 from confero.customfields.models import CustomField, CustomValue
 from confero.errors import Conflict
 from confero.events.models import Account, Event, Site
 from confero.people.models import User, UserStatus
 from confero.people.services import cancel_user, check_unique
+from confero.xmltext import not_xml
 
 
 class XmlTextForm(forms.ModelForm):
@@ -27,10 +28,8 @@ class XmlTextForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         for name, value in list(data.items()):  # add_error() takes the field out of data
-            if isinstance(value, str) and (bad := NOT_XML.search(value)):
-                self.add_error(
-                    name, f"contains the character U+{ord(bad.group()):04X}, which XML cannot carry"
-                )
+            if isinstance(value, str) and (problem := not_xml(value)):
+                self.add_error(name, problem)
         return data
 
 

@@ -1,6 +1,5 @@
 """Defining custom fields and storing the values records hold."""
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from confero.customfields.models import (
 from confero.errors import ValidationFailed
 from confero.events.models import Site
 from confero.rows import execute_batch
+from confero.xmltext import not_xml
 
 # Parameter and element names a custom field may not take, per record type. Each domain adds its
 # own standard names here when it registers its resources (see confero.people.fields).
@@ -82,16 +82,9 @@ def _record_types(record_type: str) -> tuple[str, ...]:
     return (record_type,)
 
 
-# Characters XML 1.0 cannot carry, and lone surrogates, which UTF-8 cannot: display names, value
-# codes and labels are all answered in XML (customFields.do, the feeds), so none may hold one.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
 def validate_text(what: str, value: str, *, max_length: int) -> str:
-    if bad := _NOT_XML.search(value):
-        raise ValidationFailed(
-            what, f"contains the character U+{ord(bad.group()):04X}, which XML cannot carry"
-        )
+    if problem := not_xml(value):  # display names, value codes and labels are answered in XML
+        raise ValidationFailed(what, problem)
     if len(value) > max_length:
         raise ValidationFailed(what, f"at most {max_length} characters")
     return value
