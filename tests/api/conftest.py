@@ -23,9 +23,11 @@ def import_test_fields(site) -> dict[str, CustomField]:
 
 
 @pytest.fixture
-def cached(settings):
+def cached(settings, clock):
     """The cache of admissions on (the suite turns it off), its rows kept far longer than a
-    test runs (60 s), empty at the start and at the end."""
+    test runs (60 s), empty at the start and at the end. The rate limiter's clock is frozen
+    (tests.ratelimit_clock): a kept row is keyed by the rate window, and a window turning
+    mid-test would make the next call read the gate (and an address's failures start over)."""
     settings.CONFERO_GATE_CACHE_SECONDS = 60
     gatecache.reset()
     yield settings
