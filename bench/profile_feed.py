@@ -26,10 +26,10 @@ import tempfile
 import time
 from pathlib import Path
 
+import event_do
 import pgcluster
 
 BENCH_DIR = Path(__file__).resolve().parent
-ROOT = BENCH_DIR.parent
 
 
 def inner(args) -> None:
@@ -120,16 +120,8 @@ def main(argv: list[str]) -> int:
         }
         env.pop("DATABASE_URL", None)
         if args.rev:
-            src = Path(scratch) / "rev"
-            src.mkdir()
-            archive = subprocess.run(
-                ["git", "-C", str(ROOT), "archive", args.rev, "src"],
-                check=True,
-                capture_output=True,
-            ).stdout
-            subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True)
-            env["PYTHONPATH"] = str(src / "src")
-            print(f"src/ of {args.rev}")
+            print(event_do.describe_code(args.rev, Path(scratch)))  # exports it to SRC_PATH
+            env["PYTHONPATH"] = event_do.SRC_PATH[0]
         if args.data_dir:
             Path(args.data_dir).mkdir(parents=True, exist_ok=True)
         if args.db == "postgres":
