@@ -7,7 +7,10 @@ skewed clocks still agree. The watermark is taken *before* the first read:
   makes is stamped with its statement time, which is later), or the clock if none is open.
 - SQLite: one writer at a time; taking the write lock for an instant proves no write is under
   way, so the clock read while holding it is the watermark.
-Clients get some records twice near the boundary, never none. Feeds page through records by
+Clients get some records twice near the boundary, never none. On PostgreSQL this needs every
+stamp to come from a statement after its transaction's BEGIN (a transaction's first statement
+takes its time a moment before the transaction shows in pg_stat_activity): the API's batches,
+Django's atomic blocks and the console's change views all begin first. Feeds page through records by
 primary key in chunks, so memory stays flat whatever the number of records.
 """
 

@@ -191,5 +191,8 @@ def cancel_user(user: User) -> User:
 
 
 def touch_user(user_id: int) -> None:
-    """Moves last-modified: for changes to what hangs off a user (custom values, schedule)."""
+    """Moves last-modified: for changes to what hangs off a user (custom values, schedule).
+    Inside a transaction begun before it, as every stamp (confero.api.feeds): the first
+    statement of a transaction takes its time before the transaction shows in
+    pg_stat_activity, so a feed's watermark read in between could pass over it."""
     User.objects.filter(pk=user_id).update(modified_at=Now())
