@@ -47,20 +47,6 @@ COLUMNS = (
     "badge_id",
 )
 _RECORD_ID = operator.itemgetter(0)  # of an answer row
-# The constraint elements after <badgeID>: grouped in the order of contract §7, each group in the
-# order its values were set. Key of a (constraint, value id) pair; sorting is stable.
-_CONSTRAINT_ORDER = {
-    name: rank
-    for rank, name in enumerate(
-        ("publicViewPrivateSchedule", "privateViewPrivateSchedule", "cannotViewOrSchedule")
-    )
-}
-
-
-def _constraint_rank(pair: tuple[str, int]) -> int:
-    return _CONSTRAINT_ORDER[pair[0]]
-
-
 _I = {name: index for index, name in enumerate(COLUMNS)}
 # The fixed elements after eventGUID: (element, column index, kind).
 _FIXED = (
@@ -90,6 +76,19 @@ _TEMPLATE = etree.Element("user")
 etree.SubElement(_TEMPLATE, "eventGUID")
 for _name, _, _ in _FIXED:
     etree.SubElement(_TEMPLATE, _name)
+
+# The constraint elements after <badgeID>: grouped in the order of contract §7, each group in the
+# order its values were set. Key of a (constraint, value id) pair; sorting is stable.
+_CONSTRAINT_ORDER = {
+    name: rank
+    for rank, name in enumerate(
+        ("publicViewPrivateSchedule", "privateViewPrivateSchedule", "cannotViewOrSchedule")
+    )
+}
+
+
+def _constraint_rank(pair: tuple[str, int]) -> int:
+    return _CONSTRAINT_ORDER[pair[0]]
 
 
 def _timestamp(value: Any) -> str | None:
