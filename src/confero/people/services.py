@@ -11,6 +11,7 @@ from confero.customfields.services import Assignment, answer_statements, set_ans
 from confero.errors import Conflict
 from confero.events.models import Site
 from confero.people.models import User, UserStatus
+from confero.people.signals import user_cancelled
 from confero.rows import aware_datetime, execute_batch, now_sql
 
 
@@ -182,11 +183,14 @@ def _update_statement(user: User, changed: list[str]) -> tuple[str, list[Any]]:
 
 
 def cancel_user(user: User) -> User:
-    """The record and its history stay; only the status changes. Scheduled seats are freed by
-    the program domain when it exists (it hooks in here)."""
-    user.status = UserStatus.CANCELLED
-    user.modified_at = Now()
-    user.save(update_fields=["status", "modified_at"])
+    """The record and its history stay; only the status changes. The domains above (the
+    programme frees the user's seats) do their part in the same transaction, through
+    `confero.people.signals.user_cancelled`."""
+    with transaction.atomic():
+        user.status = UserStatus.CANCELLED
+        user.modified_at = Now()
+        user.save(update_fields=["status", "modified_at"])
+        user_cancelled.send(sender=User, user=user)
     return user
 
 
