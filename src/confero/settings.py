@@ -137,9 +137,6 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 CONFERO_TRUSTED_PROXIES = _env_list("CONFERO_TRUSTED_PROXIES")
 # Rate limits (contract §3): calls per token per minute unless the API profile overrides it, and
 # failed authentications per client address per minute.
-# PostgreSQL: the statements every API call runs are prepared once per connection (confero.rows).
-# Set to 0 behind a pooler in transaction mode that does not support prepared statements.
-CONFERO_DB_PREPARED_STATEMENTS = os.environ.get("CONFERO_DB_PREPARED_STATEMENTS", "1") != "0"
 CONFERO_RATE_LIMIT_PER_TOKEN = _env_int("CONFERO_RATE_LIMIT_PER_TOKEN", 1200)
 CONFERO_AUTH_FAILURE_LIMIT = _env_int("CONFERO_AUTH_FAILURE_LIMIT", 30)
 CONFERO_RATE_WINDOW_SECONDS = _env_int("CONFERO_RATE_WINDOW_SECONDS", 60)

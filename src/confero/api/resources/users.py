@@ -3,12 +3,13 @@
 from typing import Any
 
 from confero.api import codes
+from confero.api.acting import named_user
+from confero.api.call import Call
 from confero.api.codes import ApiError
 from confero.api.customvalues import assignment_nodes, parse_custom_params
 from confero.api.feeds import changed_since, epoch_millis, watermark
 from confero.api.params import Param, boolean, email, text
 from confero.api.params import epoch_millis as since_param
-from confero.api.pipeline import PENDING_USER_REF, Call
 from confero.api.registry import resource
 from confero.api.render import Document, E, Feed
 from confero.api.userrecords import one_user, user_records
@@ -16,8 +17,7 @@ from confero.customfields.models import RecordType
 from confero.customfields.services import reserve
 from confero.errors import Conflict
 from confero.people import services
-from confero.people.identity import find_user
-from confero.people.models import CONTACT_FIELDS, User, UserStatus
+from confero.people.models import CONTACT_FIELDS, User
 
 # Feed element → model column, in the order of userData.do (contract §8.2).
 _LIMITS = {
@@ -165,45 +165,6 @@ def _updated(user: User, assignments: list) -> Document:
     )
 
 
-def _update_user_at_once(call: Call) -> tuple[Document, list] | None:
-    """updateUser.do's answer and writes, on the user read along with the gate; None when the
-    update changes email or clientID (checked against the other users, under the row's lock)."""
-    fields, assignments = _update_params(call)
-    statements = services.update_statements(
-        call.acting_user, fields=fields, assignments=assignments
-    )
-    if statements is None:
-        return None
-    return _updated(call.acting_user, assignments), statements
-
-
-def _unread_ok(raw: dict[str, list[str]], lookup) -> bool:
-    """Whether updateUser.do can write without reading the user: named by clientID (which the
-    answer then shows as sent), and not changing email or clientID (checked against the other
-    users, which needs the user read)."""
-    return lookup.column == "client_id" and "email" not in raw and "newClientID" not in raw
-
-
-def _update_user_unread(call: Call, lookup) -> tuple[Document, list] | None:
-    """updateUser.do's writes and answer, on the lookup alone (see pipeline._write_unread)."""
-    if call.params.get("clientID") != lookup.value or call.params.get("userKey"):
-        return None
-    fields, assignments = _update_params(call)  # no email, no newClientID: see _unread_ok
-    # The guard holds the row locked; the writes still name only an active user.
-    where = {"client_id": lookup.value, "status": UserStatus.ACTIVE}
-    statements = services.unread_update_statements(
-        call.target.pk, where, fields=fields, assignments=assignments
-    )
-    document = Document(
-        children=[
-            E("userRef", PENDING_USER_REF),
-            E("clientID", lookup.value),
-            *assignment_nodes(assignments),
-        ]
-    )
-    return document, statements
-
-
 @resource(
     "updateUser",
     summary="Changes a user's contact data and custom fields.",
@@ -211,9 +172,6 @@ def _update_user_unread(call: Call, lookup) -> tuple[Document, list] | None:
     writes=True,
     acts_as_user=True,
     custom_fields=RecordType.USER,
-    at_once=_update_user_at_once,
-    unread_ok=_unread_ok,
-    unread=_update_user_unread,
 )
 def update_user(call: Call) -> Document:
     """Only what is sent changes; an empty value clears a field (not firstName, lastName, email)."""
@@ -248,12 +206,7 @@ def cancel_user(call: Call) -> Document:
 def get_user(call: Call) -> Document:
     """By userKey, clientID or userRef (all given must name the same user). userKey is in the
     answer only when the caller named the user by userKey or clientID."""
-    user, kind = find_user(
-        call.target,
-        user_key=call.params["userKey"],
-        client_id=call.params["clientID"],
-        user_ref=call.params["userRef"],
-    )
+    user, kind = named_user(call.target, call.params)
     return Document(children=[one_user(user, with_user_key=kind in ("userKey", "clientID"))])
 
 
