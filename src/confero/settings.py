@@ -144,7 +144,7 @@ CONFERO_RATE_WINDOW_SECONDS = _env_int("CONFERO_RATE_WINDOW_SECONDS", 60)
 # at most this many milliseconds after their answers (confero.api.calllog); 0 = one by one.
 CONFERO_CALL_LOG_FLUSH_MS = _env_int("CONFERO_CALL_LOG_FLUSH_MS", 50)
 # Feeds on PostgreSQL read their next chunk on a connection of their own while the current one
-# streams (confero.api.userrecords): one more connection per feed of 1,000 records or more. 0 = off.
+# streams (confero.api.records): one more connection per feed of 1,000 records or more. 0 = off.
 CONFERO_FEED_READ_AHEAD = os.environ.get("CONFERO_FEED_READ_AHEAD", "1") != "0"
 # PostgreSQL: a server process answers an admission it made a moment ago from memory, for at most
 # this many seconds; any change to events, sites, profiles or tokens empties every process's

@@ -2,19 +2,16 @@
 
 from typing import Any
 
-from confero.api import codes
+from confero.api import codes, records
 from confero.api.acting import named_user
 from confero.api.call import Call
 from confero.api.codes import ApiError
 from confero.api.customvalues import assignment_nodes, parse_custom_params
-from confero.api.feeds import changed_since, epoch_millis, watermark
 from confero.api.params import Param, boolean, email, text
 from confero.api.params import epoch_millis as since_param
 from confero.api.registry import resource
 from confero.api.render import Document, E, Feed
-from confero.api.userrecords import one_user, user_records
 from confero.customfields.models import RecordType
-from confero.customfields.services import reserve
 from confero.errors import Conflict
 from confero.people import services
 from confero.people.models import CONTACT_FIELDS, User
@@ -79,26 +76,28 @@ UPDATE_PARAMS = (
     Param("newClientID", text(100), doc="sets or changes clientID (empty clears it)"),
 )
 
-reserve(
-    RecordType.USER,
-    codes=("newClientID", "since"),
-    elements=(
-        "user",
-        "userKey",
-        "userRef",
-        *CONTACT_FIELDS,
-        "externalRef",
-        "publicBio",
-        "registered",
-        "paid",
-        "status",
-        "create-date",
-        "last-modified-date",
-        "badgeID",
-        "schedule",
-        "publicViewPrivateSchedule",
-        "privateViewPrivateSchedule",
-        "cannotViewOrSchedule",
+# The <user> record of userData.do and getUser.do (contract §8.2).
+USER = records.RecordType(
+    tag="user",
+    root="user-data",
+    model=User,
+    custom_fields=RecordType.USER,
+    parts=(
+        records.EVENT_GUID,
+        records.Column("userKey", "user_key", optional=True),  # getUser.do, when it acts
+        records.Column("userRef", "user_ref"),
+        *(records.Column(element, column) for element, column in CONTACT_FIELDS.items()),
+        records.Column("externalRef", "client_id"),
+        records.Column("publicBio", "public_bio"),
+        records.Column("registered", "registered", records.BOOL),
+        records.Column("paid", "paid", records.BOOL),
+        records.Column("status", "status"),
+        records.Column("create-date", "created_at", records.TIME),
+        records.Column("last-modified-date", "modified_at", records.TIME),
+        records.Column("badgeID", "badge_id"),
+        records.CONSTRAINTS,
+        records.CUSTOM_FIELDS,
+        records.Empty("schedule"),
     ),
 )
 
@@ -207,7 +206,9 @@ def get_user(call: Call) -> Document:
     """By userKey, clientID or userRef (all given must name the same user). userKey is in the
     answer only when the caller named the user by userKey or clientID."""
     user, kind = named_user(call.target, call.params)
-    return Document(children=[one_user(user, with_user_key=kind in ("userKey", "clientID"))])
+    key = user.user_key if kind in ("userKey", "clientID") else None
+    record = records.one(USER, User.objects.filter(pk=user.pk), call.target, userKey=key)
+    return Document(children=[record])
 
 
 @resource(
@@ -220,13 +221,4 @@ def get_user(call: Call) -> Document:
 def user_data(call: Call) -> Feed:
     """Cancelled users included (`<status>cancelled</status>`). Store the root's `time` and send
     it back as `since`: no change is ever missed. Never contains userKey."""
-    moment = watermark()
-    queryset = User.objects.filter(site__in=call.sites)
-    if call.params["since"] is not None:
-        queryset = changed_since(queryset, call.params["since"])
-    return Feed(
-        root="user-data",
-        record_tag="user",
-        attrs={"time": epoch_millis(moment)},
-        records=user_records(queryset, call.sites),
-    )
+    return records.feed(USER, call, User.objects.filter(site__in=call.sites))
