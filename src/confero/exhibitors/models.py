@@ -72,7 +72,8 @@ class Exhibitor(models.Model):
 
 class ExhibitorFile(models.Model):
     """A reference by URL (Confero stores no file bodies, contract §8.3). On the API, `file` is
-    `name|type|size|url`: name is the display name (docs/api.md, Exhibitors)."""
+    `name|type|size|url[|description]`: name is the display name (docs/api.md, Exhibitors and
+    messages)."""
 
     exhibitor = models.ForeignKey(Exhibitor, on_delete=models.CASCADE, related_name="files")
     type = models.CharField(max_length=100, blank=True)

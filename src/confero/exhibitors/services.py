@@ -43,8 +43,8 @@ _REQUIRED = ("name",)
 
 @dataclass(frozen=True)
 class FileSpec:
-    """One file of an exhibitor, as the API's `file` (`name|type|size|url`) or the console gives
-    it: `display_name` is the `name` part (shown as `<displayName>`)."""
+    """One file of an exhibitor, as the API's `file` (`name|type|size|url[|description]`) or the
+    console gives it: `display_name` is the `name` part (shown as `<displayName>`)."""
 
     display_name: str
     url: str
