@@ -3,8 +3,9 @@
 Messages are never deleted. Who may act as the sender (an active user named by userKey or
 clientID) is the face's check; the recipient is checked here. A sender may send at most
 `CONFERO_MESSAGES_PER_MINUTE` messages a minute, counted in the database (confero.access.
-ratelimit) so that every server process shares the count; the count is taken inside the
-sending transaction, so a message that is refused or rolled back is not counted.
+ratelimit) so that every server process shares the count. The count is taken inside the
+sending transaction: a call rolled back is not counted (the API rolls back every call it
+refuses, so only messages sent count there).
 """
 
 import datetime as dt
@@ -34,12 +35,25 @@ def send_message(sender: User, recipient: User | None, *, subject: str, body: st
         raise NotFound("recipient", "the recipient is not an active user of this site")
     if recipient.pk == sender.pk:
         raise ValidationFailed("toUserRef", "a user cannot send a message to themselves")
-    with transaction.atomic():
-        _count_against_limit(sender)
-        # The INSERT returns sent_at and modified_at, the database's defaults (its clock).
-        return Message.objects.create(
-            site_id=sender.site_id, sender=sender, recipient=recipient, subject=subject, body=body
-        )
+    # No savepoint: inside the API's transaction this is two statements, no more. The refusal
+    # is raised after the block, so it never leaves a caller's transaction marked for rollback.
+    with transaction.atomic(savepoint=False):
+        verdict = _count_against_limit(sender)
+        if verdict is None or verdict.allowed:
+            # The INSERT returns sent_at and modified_at, the database's defaults (its clock).
+            return Message.objects.create(
+                site_id=sender.site_id,
+                sender=sender,
+                recipient=recipient,
+                subject=subject,
+                body=body,
+            )
+    limit = settings.CONFERO_MESSAGES_PER_MINUTE
+    raise Throttled(
+        "messages",
+        f"at most {limit} messages a minute from one user; try again in {verdict.retry_after} s",
+        retry_after=verdict.retry_after,
+    )
 
 
 def mark_read(recipient: User, message_id: int) -> Message:
@@ -47,7 +61,7 @@ def mark_read(recipient: User, message_id: int) -> Message:
     read_at stays). A message that is not to `recipient` — another user's, or one they sent —
     is not found, whether it exists or not."""
     mine = Message.objects.filter(pk=message_id, site_id=recipient.site_id, recipient=recipient)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         mine.filter(read_at__isnull=True).update(read_at=Now(), modified_at=Now())
         message = mine.first()
     if message is None:
@@ -90,17 +104,9 @@ def _check_text(what: str, value: str, max_length: int) -> None:
         raise ValidationFailed(what, problem)
 
 
-def _count_against_limit(sender: User) -> None:
+def _count_against_limit(sender: User) -> ratelimit.Verdict | None:
+    """Counts one message of `sender`; None when there is no limit."""
     limit = settings.CONFERO_MESSAGES_PER_MINUTE
     if limit <= 0:  # 0 turns the limit off
-        return
-    verdict = ratelimit.hit(
-        f"messages:{sender.pk}", limit=limit, window_seconds=LIMIT_WINDOW_SECONDS
-    )
-    if not verdict.allowed:
-        raise Throttled(
-            "messages",
-            f"at most {limit} messages a minute from one user; try again in "
-            f"{verdict.retry_after} s",
-            retry_after=verdict.retry_after,
-        )
+        return None
+    return ratelimit.hit(f"messages:{sender.pk}", limit=limit, window_seconds=LIMIT_WINDOW_SECONDS)
