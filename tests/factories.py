@@ -7,6 +7,12 @@ from confero.access.services import configure_profile
 from confero.access.tokens import issue_token
 from confero.events.models import Account, Event, Site
 from confero.events.services import create_event
+from confero.exhibitors.models import Exhibitor
+from confero.exhibitors.services import add_exhibitor
+from confero.messaging.models import Message
+from confero.messaging.services import send_message
+from confero.people.models import User
+from confero.people.services import add_user
 
 
 class AccountFactory(factory.django.DjangoModelFactory):
@@ -53,3 +59,52 @@ def open_site(
         enabled=True,
     )
     return site, issue_token(site.api_profile, label=label).plain
+
+
+# --- Users, exhibitors and messages (issue 15) ----------------------------------------------
+# Made through their services, as events are: the rows are what the API would write.
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+
+    site = factory.LazyFunction(lambda: site_of(EventFactory()))
+    first_name = factory.Sequence(lambda n: f"Ada{n}")
+    last_name = "Lovelace"
+    email = factory.Sequence(lambda n: f"user{n}@example.org")
+
+    @classmethod
+    def _create(cls, model_class, *args, site, **fields):
+        return add_user(site, fields=fields)
+
+
+class ExhibitorFactory(factory.django.DjangoModelFactory):
+    """`participants` ([(user, role)]) and `files` ([FileSpec]) go to add_exhibitor too."""
+
+    class Meta:
+        model = Exhibitor
+
+    site = factory.LazyFunction(lambda: site_of(EventFactory()))
+    exhibitor_code = factory.Sequence(lambda n: f"EXH-{n}")
+    name = factory.Sequence(lambda n: f"Exhibitor {n}")
+
+    @classmethod
+    def _create(cls, model_class, *args, site, participants=(), files=(), **fields):
+        return add_exhibitor(site, fields=fields, participants=participants, files=files)
+
+
+class MessageFactory(factory.django.DjangoModelFactory):
+    """Sent through send_message: it counts against the sender's limit per minute."""
+
+    class Meta:
+        model = Message
+
+    sender = factory.SubFactory(UserFactory)
+    recipient = factory.SubFactory(UserFactory, site=factory.SelfAttribute("..sender.site"))
+    subject = factory.Sequence(lambda n: f"Subject {n}")
+    body = "Hello"
+
+    @classmethod
+    def _create(cls, model_class, *args, sender, recipient, subject, body):
+        return send_message(sender, recipient, subject=subject, body=body)

@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "confero.access",
     "confero.customfields",
     "confero.people",
+    "confero.exhibitors",
+    "confero.messaging",
     "confero.api",
     "confero.console",
 ]
@@ -140,6 +142,9 @@ CONFERO_TRUSTED_PROXIES = _env_list("CONFERO_TRUSTED_PROXIES")
 CONFERO_RATE_LIMIT_PER_TOKEN = _env_int("CONFERO_RATE_LIMIT_PER_TOKEN", 1200)
 CONFERO_AUTH_FAILURE_LIMIT = _env_int("CONFERO_AUTH_FAILURE_LIMIT", 30)
 CONFERO_RATE_WINDOW_SECONDS = _env_int("CONFERO_RATE_WINDOW_SECONDS", 60)
+# Messages a user may send per minute, counted in the database (every server process shares the
+# count: confero.messaging.services); 0 = no limit.
+CONFERO_MESSAGES_PER_MINUTE = _env_int("CONFERO_MESSAGES_PER_MINUTE", 30)
 # The call-log rows of calls that changed nothing are written in batches, by each server process,
 # at most this many milliseconds after their answers (confero.api.calllog); 0 = one by one.
 CONFERO_CALL_LOG_FLUSH_MS = _env_int("CONFERO_CALL_LOG_FLUSH_MS", 50)
