@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "confero.access",
     "confero.customfields",
     "confero.people",
+    "confero.registration",
     "confero.api",
     "confero.console",
 ]
