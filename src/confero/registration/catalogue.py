@@ -21,7 +21,7 @@ def create_registration_type(
             name=_text(name, what="name", model=RegistrationType),
             price=_price(price),
         ),
-        kind="registration type",
+        kind="registration type code",
     )
 
 
@@ -36,7 +36,7 @@ def create_package(
             price=_price(price),
             for_guest=for_guest,
         ),
-        kind="package",
+        kind="package code",
     )
 
 
@@ -97,7 +97,7 @@ def _by_code(model, site: Site, code: str | None, what: str):
 def _create(record, *, kind: str):
     """Saves `record`; a code the site already uses (checked first, then by the unique index a
     concurrent call may have won) is a Conflict."""
-    taken = Conflict("code", f"{kind} code '{record.code}' is already used on this site")
+    taken = Conflict("code", f"{kind} '{record.code}' is already used on this site")
     if type(record).objects.filter(site=record.site, code=record.code).exists():
         raise taken
     try:
