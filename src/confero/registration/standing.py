@@ -80,11 +80,11 @@ def set_status_from_orders(site: Site, *, enabled: bool) -> None:
     moves for those whose status changes. Switched off, the status stays as it was until the
     registration system sets it."""
     with transaction.atomic():
-        settings, _ = RegistrationSettings.objects.select_for_update().get_or_create(site=site)
-        if settings.status_from_orders == enabled:
+        config, _ = RegistrationSettings.objects.select_for_update().get_or_create(site=site)
+        if config.status_from_orders == enabled:
             return
-        settings.status_from_orders = enabled
-        settings.save(update_fields=["status_from_orders"])
+        config.status_from_orders = enabled
+        config.save(update_fields=["status_from_orders"])
         if enabled:
             _derive_every_status(site)
 
