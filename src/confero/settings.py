@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "confero.people",
     "confero.exhibitors",
     "confero.messaging",
+    "confero.registration",
     "confero.api",
     "confero.console",
 ]
