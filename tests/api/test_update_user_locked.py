@@ -168,9 +168,12 @@ def test_update_user_multichoice_keeps_the_order_sent(live, ada):
 # --- Which rows change ------------------------------------------------------------------------
 
 
-def test_update_user_changes_only_the_named_users_row_and_values(live, api, uat_site, ada):
-    """Another user of the site, and a user with the same clientID and email on the event's
-    other site, stay as they were, values included."""
+@pytest.mark.parametrize("called", ["production", "uat"])
+def test_update_user_changes_only_the_named_users_row_and_values(live, api, uat_site, ada, called):
+    """Another user of the site, and the user with the same clientID and email on the event's
+    other site, stay as they were, values included. Either site is called: the user created
+    second (the UAT one) is named too, so a lookup that took the first row with that clientID
+    whatever its site would change the other site's user."""
     grace = live.add_user(
         firstName="Grace", lastName="Hopper", email="grace@example.org", clientID="CRM-2",
         city="Arlington", tshirt="m", dietary=["gf"],
@@ -183,21 +186,32 @@ def test_update_user_changes_only_the_named_users_row_and_values(live, api, uat_
     )  # fmt: skip
     assert added.code == 0
     twin = User.objects.get(user_ref=added.xml.findtext("userRef"))
-    others = {user.pk: (columns(user), answers(user)) for user in (grace, twin)}
-    ada_before = columns(ada)
+    age(twin)  # as ada: any change shows as a later stamp, within the test's transaction too
+    named, site = (ada, live.site) if called == "production" else (twin, uat_site)
+    others = [user for user in (ada, grace, twin) if user.pk != named.pk]
+    others_before = [(columns(user), answers(user)) for user in others]
+    before, values_before = columns(named), values_of(named)
 
-    result = update(live, ada, by="clientID", firstName="Augusta", city="Bletchley", tshirt="l")
+    result = api.call(
+        site.url("updateUser"),
+        {"apiToken": site.token, "clientID": "CRM-1", "firstName": "Augusta",
+         "city": "Bletchley", "tshirt": "l"},
+    )  # fmt: skip
 
-    assert result.body == ok_xml(ada, '<customValue field="tshirt" code="l"/>')
-    assert {user.pk: (columns(user), answers(user)) for user in (grace, twin)} == others
-    after = columns(ada)
+    assert result.body == ok_xml(named, '<customValue field="tshirt" code="l"/>')
+    assert [(columns(user), answers(user)) for user in others] == others_before
+    after = columns(named)
     assert after == {
-        **ada_before,
+        **before,
         "first_name": "Augusta",
         "city": "Bletchley",
         "modified_at": after["modified_at"],
     }
-    assert values_of(ada) == [("dietary", "veg", ""), ("tshirt", "l", "")]
+    assert after["modified_at"] > LONG_AGO
+    assert values_of(named) == [
+        *(value for value in values_before if value[0] != "tshirt"),
+        ("tshirt", "l", ""),
+    ]
 
 
 # --- Last-modified ------------------------------------------------------------------------------
