@@ -32,7 +32,7 @@ from tests.api.test_update_user import LONG_AGO, age, columns, error_xml, ok_xml
 # What the removed "unread" path put in its answer for the userRef before it knew it, and
 # replaced afterwards: a value that looks like it must come back as sent.
 OLD_USER_REF_MARKER = "@@confero-uref@@"
-LOCK_WAIT_LIMIT = 10.0  # seconds a test waits to see the call blocked before it gives up
+LOCK_WAIT_LIMIT = 30.0  # seconds a watcher looks for the blocked call at most (a slow host)
 
 
 @pytest.fixture
@@ -369,20 +369,22 @@ def test_update_user_failed_transaction_leaves_nothing_and_the_connection_ready(
 def row_held(change: str, values: list):
     """Another connection makes `change` (an UPDATE … RETURNING modified_at) and holds it
     uncommitted, the row locked; a watcher commits it as soon as this thread's connection is
-    seen waiting for that lock, or after LOCK_WAIT_LIMIT seconds. Yields a dict that gets
-    `waited` (whether the call was seen blocked) and `stamp` (the change's modified_at)."""
+    seen waiting for that lock, or once the block's call has returned without waiting (or
+    after LOCK_WAIT_LIMIT seconds). Yields a dict that gets `waited` (whether the call was seen
+    blocked by the holder) and `stamp` (the change's modified_at)."""
     connection.ensure_connection()
     waiter = connection.connection.info.backend_pid
     holder = other_connection()
     holder.execute("BEGIN")
     seen = {"stamp": holder.execute(change, values).fetchone()[0], "waited": False}
     blocker = holder.info.backend_pid
+    returned = threading.Event()
 
     def commit_once_waited_for():
         try:
             with other_connection() as watcher:
                 deadline = time.monotonic() + LOCK_WAIT_LIMIT
-                while time.monotonic() < deadline:
+                while not returned.is_set() and time.monotonic() < deadline:
                     blocked = watcher.execute(
                         "SELECT %s = ANY(pg_blocking_pids(%s))", [blocker, waiter]
                     ).fetchone()[0]
@@ -399,6 +401,7 @@ def row_held(change: str, values: list):
     try:
         yield seen
     finally:
+        returned.set()
         thread.join()
 
 
