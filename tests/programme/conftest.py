@@ -107,6 +107,10 @@ def counters(time: SessionTime) -> tuple[int, int]:
     return time.registered, time.waitlisted
 
 
+def modified(record) -> dt.datetime:
+    return type(record).objects.values_list("modified_at", flat=True).get(pk=record.pk)
+
+
 def aged(*records) -> None:
     """Sets last-modified of the records (users, sessions, times) long ago."""
     for record in records:

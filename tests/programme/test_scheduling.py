@@ -26,12 +26,7 @@ from tests.factories import (
     SessionTimeFactory,
     site_of,
 )
-from tests.programme.conftest import LONG_AGO, aged, counters, entries
-
-
-def modified(record) -> dt.datetime:
-    return type(record).objects.values_list("modified_at", flat=True).get(pk=record.pk)
-
+from tests.programme.conftest import LONG_AGO, aged, counters, entries, modified
 
 # --- Seats and the waitlist ------------------------------------------------------------------
 
