@@ -12,6 +12,7 @@ deployed: the suite's in-memory test database shares one cache between connectio
 table locks fail at once ("database table is locked") where a file's wait their turn.
 """
 
+import datetime as dt
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -20,13 +21,17 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connection
 
+from confero.errors import Refused
 from confero.people.models import User
-from confero.people.services import add_user
+from confero.people.services import add_user, cancel_user
 from confero.programme.models import Seat, SessionTime
 from confero.programme.services import Outcome, schedule_session, unschedule_session
 from tests.factories import EventFactory, SessionFactory, SessionTimeFactory, site_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
+sqlite_only = pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="the SQLite pass of make test runs this one"
+)
 
 USERS = 240
 SEATS = 50
@@ -121,6 +126,73 @@ def scenario() -> None:
     assert Seat.objects.filter(session_time=time).count() == USERS  # the 10 freed kept
 
 
+def overlapping_twins() -> None:
+    """Each of 30 users schedules two overlapping times at once: one call of each pair gets a
+    seat, the other the overlap (the user's lock orders them)."""
+    site = site_of(EventFactory())
+    morning = SessionTimeFactory(session=SessionFactory(site=site), time=dt.time(10, 0))
+    overlapping = SessionTimeFactory(session=SessionFactory(site=site), time=dt.time(10, 30))
+    users = [
+        add_user(site, fields={"first_name": "U", "last_name": str(n), "email": f"u{n}@x.org"})
+        for n in range(30)
+    ]
+
+    results = at_once(
+        [
+            lambda user=user, time=time: schedule_session(user, time)
+            for user in users
+            for time in (morning, overlapping)
+        ]
+    )
+
+    for user, pair in zip(users, zip(results[::2], results[1::2], strict=True), strict=True):
+        outcomes = [r for r in pair if isinstance(r, Outcome)]
+        refusals = [r.what for r in pair if isinstance(r, Refused)]
+        assert (outcomes, refusals) == ([Outcome("scheduled", None, None)], ["overlap"])
+        assert Seat.objects.filter(user=user).count() == 1
+    morning.refresh_from_db()
+    overlapping.refresh_from_db()
+    assert morning.registered + overlapping.registered == 30
+
+
+def crossing_calls() -> None:
+    """At a 10-seat time with 30 waiting, at once: the 10 seated leave, 20 of those waiting
+    schedule again (which changes nothing), the last 10 waiting are cancelled. Every call
+    succeeds (no deadlock: all take the time's lock first), and the end is the only one
+    possible: the first 10 waiting seated, the next 10 waiting in order."""
+    site = site_of(EventFactory())
+    time = SessionTimeFactory(session=SessionFactory(site=site), capacity=10, waitlist=True)
+    users = [
+        add_user(site, fields={"first_name": "U", "last_name": str(n), "email": f"u{n}@x.org"})
+        for n in range(40)
+    ]
+    for user in users:
+        schedule_session(user, time)
+    ids = [user.pk for user in users]
+
+    results = at_once(
+        [lambda user=user: unschedule_session(user, time) for user in users[:10]]
+        + [lambda user=user: schedule_session(user, time) for user in users[10:30]]
+        + [lambda user=user: cancel_user(user) for user in users[30:]]
+    )
+
+    assert [r for r in results if isinstance(r, Exception)] == []
+    assert seated(time) == set(ids[10:20])
+    assert waitlist(time) == list(enumerate(ids[20:30], start=1))
+    time.refresh_from_db()
+    assert (time.registered, time.waitlisted) == (10, 10)
+
+
+@pytest.mark.postgres_only
+def test_concurrent_scheduling_of_overlapping_times_by_one_user_on_postgresql_gives_one():
+    overlapping_twins()
+
+
+@pytest.mark.postgres_only
+def test_concurrent_leaving_rescheduling_and_cancelling_on_postgresql_ends_as_it_must():
+    crossing_calls()
+
+
 @pytest.mark.postgres_only
 def test_concurrent_scheduling_on_postgresql_never_overbooks_and_keeps_the_waitlist_order():
     scenario()
@@ -160,9 +232,19 @@ def in_a_thread(work: Callable[[], None]) -> None:
         raise failure[0]
 
 
-@pytest.mark.skipif(
-    connection.vendor != "sqlite", reason="the SQLite pass of make test runs this one"
-)
+@sqlite_only
 @pytest.mark.usefixtures("database_file")
 def test_concurrent_scheduling_on_sqlite_never_overbooks_and_keeps_the_waitlist_order():
     in_a_thread(scenario)
+
+
+@sqlite_only
+@pytest.mark.usefixtures("database_file")
+def test_concurrent_scheduling_of_overlapping_times_by_one_user_on_sqlite_gives_one():
+    in_a_thread(overlapping_twins)
+
+
+@sqlite_only
+@pytest.mark.usefixtures("database_file")
+def test_concurrent_leaving_rescheduling_and_cancelling_on_sqlite_ends_as_it_must():
+    in_a_thread(crossing_calls)
