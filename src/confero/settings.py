@@ -51,6 +51,9 @@ INSTALLED_APPS = [
     "confero.customfields",
     "confero.people",
     "confero.programme",
+    "confero.exhibitors",
+    "confero.messaging",
+    "confero.registration",
     "confero.api",
     "confero.console",
 ]
@@ -138,17 +141,17 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 CONFERO_TRUSTED_PROXIES = _env_list("CONFERO_TRUSTED_PROXIES")
 # Rate limits (contract §3): calls per token per minute unless the API profile overrides it, and
 # failed authentications per client address per minute.
-# PostgreSQL: the statements every API call runs are prepared once per connection (confero.rows).
-# Set to 0 behind a pooler in transaction mode that does not support prepared statements.
-CONFERO_DB_PREPARED_STATEMENTS = os.environ.get("CONFERO_DB_PREPARED_STATEMENTS", "1") != "0"
 CONFERO_RATE_LIMIT_PER_TOKEN = _env_int("CONFERO_RATE_LIMIT_PER_TOKEN", 1200)
 CONFERO_AUTH_FAILURE_LIMIT = _env_int("CONFERO_AUTH_FAILURE_LIMIT", 30)
 CONFERO_RATE_WINDOW_SECONDS = _env_int("CONFERO_RATE_WINDOW_SECONDS", 60)
+# Messages a user may send per minute, counted in the database (every server process shares the
+# count: confero.messaging.services); 0 = no limit.
+CONFERO_MESSAGES_PER_MINUTE = _env_int("CONFERO_MESSAGES_PER_MINUTE", 30)
 # The call-log rows of calls that changed nothing are written in batches, by each server process,
 # at most this many milliseconds after their answers (confero.api.calllog); 0 = one by one.
 CONFERO_CALL_LOG_FLUSH_MS = _env_int("CONFERO_CALL_LOG_FLUSH_MS", 50)
 # Feeds on PostgreSQL read their next chunk on a connection of their own while the current one
-# streams (confero.api.userrecords): one more connection per feed of 1,000 records or more. 0 = off.
+# streams (confero.api.records): one more connection per feed of 1,000 records or more. 0 = off.
 CONFERO_FEED_READ_AHEAD = os.environ.get("CONFERO_FEED_READ_AHEAD", "1") != "0"
 # PostgreSQL: a server process answers an admission it made a moment ago from memory, for at most
 # this many seconds; any change to events, sites, profiles or tokens empties every process's

@@ -16,7 +16,7 @@ import pytest
 
 from confero.access.models import ApiCall
 from confero.access.tokens import public_prefix
-from confero.api import calllog, pipeline
+from confero.api import calllog
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -119,8 +119,8 @@ def test_when_no_call_comes_the_process_s_thread_writes_the_rows(api, live_site,
 def test_a_batch_the_database_refuses_is_kept_and_written_later(
     api, live_site, batches, monkeypatch, caplog
 ):
-    broken = pipeline._LOG_SQL.replace(ApiCall._meta.db_table, "confero_no_such_table", 1)
-    monkeypatch.setattr(pipeline, "_LOG_SQL", broken)
+    broken = calllog._SQL.replace(ApiCall._meta.db_table, "confero_no_such_table", 1)
+    monkeypatch.setattr(calllog, "_SQL", broken)
     event_do(api, live_site)
 
     with caplog.at_level(logging.ERROR, logger="confero.api"):
@@ -151,7 +151,7 @@ def test_one_row_the_database_refuses_does_not_hold_back_the_others(
     good = calllog._batches.rows[0]
     bad = list(good)
     bad[column] = value
-    calllog.add(pipeline._LOG_SQL, bad)
+    calllog.add(bad)
     event_do(api, live_site)
 
     with caplog.at_level(logging.ERROR, logger="confero.api"):

@@ -20,14 +20,14 @@ from django.test.utils import CaptureQueriesContext
 
 from confero.access.models import ApiCall
 from confero.access.tokens import public_prefix
-from confero.api import pipeline
+from confero.api import calllog
 from confero.customfields.models import Answer
 from confero.people.models import User
 
 DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 ADA = {"firstName": "Ada", "lastName": "Lovelace", "email": "ada@example.org"}
-BROKEN_LOG_SQL = pipeline._LOG_SQL.replace(ApiCall._meta.db_table, "confero_no_such_table", 1)
-BROKEN_ASYNC_LOG_SQL = pipeline._ASYNC_LOG_SQL.replace(pipeline._LOG_SQL, BROKEN_LOG_SQL, 1)
+BROKEN_LOG_SQL = calllog._SQL.replace(ApiCall._meta.db_table, "confero_no_such_table", 1)
+BROKEN_ASYNC_LOG_SQL = calllog._ASYNC_SQL.replace(calllog._SQL, BROKEN_LOG_SQL, 1)
 INTERNAL_ERROR = re.compile(
     rb'<\?xml version="1.0" encoding="UTF-8"\?>\n'
     rb'<api><response code="1">Internal error \(incident ([0-9A-F]{12})\)</response></api>'
@@ -59,10 +59,10 @@ def other_connection_params() -> dict:
 def break_log(monkeypatch) -> None:
     """Every call-log statement fails (no such table), the way a lost table or a full disk
     would make it fail."""
-    assert BROKEN_LOG_SQL != pipeline._LOG_SQL
-    assert BROKEN_ASYNC_LOG_SQL != pipeline._ASYNC_LOG_SQL
-    monkeypatch.setattr(pipeline, "_LOG_SQL", BROKEN_LOG_SQL)
-    monkeypatch.setattr(pipeline, "_ASYNC_LOG_SQL", BROKEN_ASYNC_LOG_SQL)
+    assert BROKEN_LOG_SQL != calllog._SQL
+    assert BROKEN_ASYNC_LOG_SQL != calllog._ASYNC_SQL
+    monkeypatch.setattr(calllog, "_SQL", BROKEN_LOG_SQL)
+    monkeypatch.setattr(calllog, "_ASYNC_SQL", BROKEN_ASYNC_LOG_SQL)
 
 
 @pytest.fixture

@@ -3,9 +3,6 @@
 - API calls skip Django's per-request health check; the gate's read, the first statement of
   every call, notices a connection the server has dropped, reconnects and asks again
   (confero.access.gate).
-- The gate's statement is prepared once per connection and run from a generic plan
-  (confero.rows.prepared_cursor, prefer_generic_plans), unless
-  `CONFERO_DB_PREPARED_STATEMENTS` is off (behind a pooler in transaction mode).
 
 The tests commit for real (`transaction=True`): they close, lose and reopen the connection."""
 
@@ -17,8 +14,6 @@ from confero.access.models import ApiCall
 from confero.access.tokens import public_prefix
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
-
-GATE_SELECT = "SELECT s.id, s.environment"
 
 
 def other_connection() -> psycopg.Connection:
@@ -50,16 +45,6 @@ def terminate(pid: int) -> None:
                 return
             other.execute("SELECT pg_sleep(0.01)")
     pytest.fail(f"backend {pid} still alive")
-
-
-def prepared_statements() -> list[tuple[str, int, int]]:
-    """(statement, generic plans, custom plans) prepared on Django's connection."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements"
-            " ORDER BY prepare_time"
-        )
-        return cursor.fetchall()
 
 
 def event_do(api, site):
@@ -102,47 +87,6 @@ def test_a_dropped_connection_is_really_unusable_without_the_gates_retry(api, li
     connection.close()
 
 
-# --- Prepared statements ----------------------------------------------------------------------
-
-
-def test_the_gates_statement_is_prepared_once_and_runs_from_a_generic_plan(api, live_site):
-    connection.close()  # a fresh connection: nothing prepared yet
-    assert prepared_statements() == []
-
-    codes = [event_do(api, live_site).code for _ in range(2)]
-
-    assert codes == [0, 0]
-    gate = [row for row in prepared_statements() if row[0].startswith(GATE_SELECT)]
-    assert len(gate) == 1
-    assert gate[0][1:] == (2, 0)  # two generic plans, no custom one
-
-
-def test_with_prepared_statements_off_nothing_is_prepared(api, live_site, settings):
-    settings.CONFERO_DB_PREPARED_STATEMENTS = False
-    connection.close()
-
-    codes = [event_do(api, live_site).code for _ in range(2)]
-
-    assert codes == [0, 0]
-    assert prepared_statements() == []
-    assert connection.connection.prepare_threshold is None  # psycopg prepares nothing by itself
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW plan_cache_mode")
-        assert cursor.fetchone() == ("auto",)  # and the session is left as the server has it
-
-
-def test_a_new_connection_prefers_generic_plans(db):
-    connection.close()
-
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW plan_cache_mode")
-        mode = cursor.fetchone()[0]
-    with other_connection() as other:  # the server's own setting: Django's connection sets it
-        server_mode = other.execute("SHOW plan_cache_mode").fetchone()[0]
-
-    assert (mode, server_mode) == ("force_generic_plan", "auto")
-
-
 def test_a_call_refused_before_the_gate_on_a_dropped_connection_is_still_logged(api, live_site):
     """Such a call runs no gate: its first statement is the call log's site lookup, which must
     reconnect too (it once failed there and the row was lost)."""
@@ -161,8 +105,8 @@ def test_a_call_refused_before_the_gate_on_a_dropped_connection_is_still_logged(
 
 
 def test_with_server_side_binding_reads_and_writes_are_still_logged(api, live_site):
-    """`?server_side_binding=true` in DATABASE_URL (Django's option): psycopg then cannot send
-    several statements in one round trip, so the call log and the writes go one by one."""
+    """`?server_side_binding=true` in DATABASE_URL (Django's option): reads and writes are
+    answered and logged as with Django's default, client-side binding."""
     options = connection.settings_dict["OPTIONS"]
     options["server_side_binding"] = True
     connection.close()  # the option applies to new connections

@@ -103,12 +103,13 @@ def test_token_limit_refusals_are_counted_too(api, live_site, limits, clock):
 # --- Failed authentication per client address --------------------------------------------------
 
 
-def test_failed_authentications_over_the_limit_refuse_even_a_valid_token(
-    api, live_site, limits, clock
-):
-    failures = [call(api, live_site, token="cfo_live_" + "x" * 40).code for _ in range(2)]
+WRONG = "cfo_live_" + "x" * 40
 
-    result = call(api, live_site)  # a valid token, from the same address
+
+def test_failed_authentications_over_the_limit_are_refused_with_120(api, live_site, limits, clock):
+    failures = [call(api, live_site, token=WRONG).code for _ in range(2)]
+
+    result = call(api, live_site, token=WRONG)  # the third failure from this address
 
     assert failures == [101, 101]
     assert result.status == 429
@@ -123,14 +124,28 @@ def test_failed_authentications_over_the_limit_refuse_even_a_valid_token(
     )
 
 
-def test_failed_authentications_are_counted_per_client_address(api, live_site, limits, clock):
-    for _ in range(2):
-        call(api, live_site, token="cfo_live_" + "x" * 40)
-    assert call(api, live_site).code == 120
+def test_failed_authentications_over_the_limit_never_hold_back_a_valid_token(
+    api, live_site, limits, clock
+):
+    """Contract §3 (amended): one broken client behind a shared address (a NAT) must not lock
+    out every integration there; the limit slows failures only."""
+    for _ in range(3):
+        call(api, live_site, token=WRONG)
 
-    result = call(api, live_site, remote_addr="::1")
+    result = call(api, live_site)  # a valid token, from the same address
 
     assert (result.status, result.code) == (200, 0)
+    assert last_call().token_prefix == public_prefix(live_site.token)
+
+
+def test_failed_authentications_are_counted_per_client_address(api, live_site, limits, clock):
+    for _ in range(2):
+        call(api, live_site, token=WRONG)
+    assert call(api, live_site, token=WRONG).code == 120
+
+    result = call(api, live_site, token=WRONG, remote_addr="::1")
+
+    assert (result.status, result.code) == (401, 101)
 
 
 def test_failed_authentications_count_a_token_of_another_site(
@@ -139,30 +154,30 @@ def test_failed_authentications_count_a_token_of_another_site(
     """A valid token on the wrong site is a failed authentication like any other."""
     assert [call(api, live_site, token=uat_site.token).code for _ in range(2)] == [101, 101]
 
-    assert call(api, live_site).code == 120
+    assert call(api, live_site, token=uat_site.token).code == 120
 
 
 def test_failed_authentications_limit_ends_with_the_window(api, live_site, limits, clock):
     for _ in range(3):
-        call(api, live_site, token="cfo_live_" + "x" * 40)
+        call(api, live_site, token=WRONG)
     clock.now = WINDOW_START + 60
 
-    assert call(api, live_site).code == 0
+    assert call(api, live_site, token=WRONG).code == 101
 
 
 def test_failed_authentications_behind_a_trusted_proxy_count_the_client(
     api, live_site, limits, clock
 ):
-    """Behind a proxy, one client's failures must not lock out every client of the proxy."""
+    """Behind a proxy, one client's failures must not slow down every client of the proxy."""
     limits.CONFERO_TRUSTED_PROXIES = ["10.0.0.0/8"]
     proxy = {"remote_addr": "10.0.0.2"}
     for _ in range(2):
-        call(api, live_site, token="cfo_live_" + "x" * 40, HTTP_X_FORWARDED_FOR="::1", **proxy)
+        call(api, live_site, token=WRONG, HTTP_X_FORWARDED_FOR="::1", **proxy)
 
-    blocked = call(api, live_site, HTTP_X_FORWARDED_FOR="::1", **proxy)
-    other = call(api, live_site, HTTP_X_FORWARDED_FOR="127.0.0.1", **proxy)
+    blocked = call(api, live_site, token=WRONG, HTTP_X_FORWARDED_FOR="::1", **proxy)
+    other = call(api, live_site, token=WRONG, HTTP_X_FORWARDED_FOR="127.0.0.1", **proxy)
 
-    assert (blocked.code, other.code) == (120, 0)
+    assert (blocked.code, other.code) == (120, 101)
 
 
 # --- Shared through the database -------------------------------------------------------------
@@ -185,7 +200,8 @@ def test_failed_authentication_limit_counts_failures_seen_by_another_process(
     for _ in range(2):
         ratelimit.hit("authfail:127.0.0.1", limit=2, window_seconds=60)
 
-    assert call(api, live_site).code == 120
+    assert call(api, live_site, token=WRONG).code == 120
+    assert call(api, live_site).code == 0
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,5 +1,5 @@
 """PostgreSQL only: userData.do reads its next chunk while the current one streams
-(confero.api.userrecords._chunks_read_ahead): on a connection of the feed's own, in pipeline
+(confero.api.records.reading): on a connection of the feed's own, in pipeline
 mode, from the second chunk on, outside a transaction.
 
 Shown here: the feed is the same, record for record, as the one read chunk by chunk on the
@@ -17,7 +17,8 @@ from django.db import connection, transaction
 from django.db.backends.signals import connection_created
 
 from confero.access.models import ApiCall
-from confero.api import render, userrecords
+from confero.api import render
+from confero.api.records import reading
 from confero.people.models import User
 from tests.api.test_user_data_feed import open_feed
 
@@ -28,7 +29,7 @@ TIME = re.compile(rb' time="\d+"')
 
 @pytest.fixture(autouse=True)
 def small_chunks(monkeypatch):
-    monkeypatch.setattr(userrecords, "CHUNK", 2)
+    monkeypatch.setattr(reading, "CHUNK", 2)
 
 
 @pytest.fixture
@@ -151,7 +152,7 @@ def no_connection_left(monkeypatch):
         return wrapper
 
     monkeypatch.setattr(
-        userrecords, "connections", SimpleNamespace(create_connection=create_connection)
+        reading, "connections", SimpleNamespace(create_connection=create_connection)
     )
 
 

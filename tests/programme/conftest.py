@@ -10,10 +10,10 @@ from confero.customfields.services import Assignment, ValueSpec, create_field, s
 from confero.people.models import User
 from confero.programme.models import Seat, SessionTime
 from tests.factories import (
-    AttendeeFactory,
     EventFactory,
     SessionFactory,
     SessionTimeFactory,
+    UserFactory,
     site_of,
 )
 
@@ -28,12 +28,12 @@ def site(db):
 @pytest.fixture
 def attendees(site):
     """`attendees(n)`: n new active users of the site, in id order."""
-    return lambda n: [AttendeeFactory(site=site) for _ in range(n)]
+    return lambda n: [UserFactory(site=site) for _ in range(n)]
 
 
 @pytest.fixture
 def ada(site):
-    return AttendeeFactory(site=site, first_name="Ada", last_name="Lovelace")
+    return UserFactory(site=site, first_name="Ada", last_name="Lovelace")
 
 
 @pytest.fixture

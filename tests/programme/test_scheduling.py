@@ -20,10 +20,10 @@ from confero.programme.services import (
     user_sessions,
 )
 from tests.factories import (
-    AttendeeFactory,
     EventFactory,
     SessionFactory,
     SessionTimeFactory,
+    UserFactory,
     site_of,
 )
 from tests.programme.conftest import LONG_AGO, aged, counters, entries, modified
@@ -251,7 +251,7 @@ def test_schedule_session_unpublished_after_scheduling_answers_the_seat_held(key
 
 
 def test_schedule_session_of_another_sites_time_is_not_found(keynote):
-    stranger = AttendeeFactory(site=site_of(EventFactory()))
+    stranger = UserFactory(site=site_of(EventFactory()))
 
     with pytest.raises(NotFound) as not_found:
         schedule_session(stranger, keynote)

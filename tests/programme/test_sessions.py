@@ -18,10 +18,10 @@ from confero.programme.services import (
 )
 from confero.programme.services import sessions as services
 from tests.factories import (
-    AttendeeFactory,
     EventFactory,
     SessionFactory,
     SessionTimeFactory,
+    UserFactory,
     site_of,
 )
 from tests.programme.conftest import LONG_AGO, aged, counters, holding, modified
@@ -247,7 +247,7 @@ def test_set_speakers_the_same_writes_nothing(session, attendees):
 
 
 def test_set_speakers_of_another_site_is_refused(session):
-    stranger = AttendeeFactory(site=site_of(EventFactory()))
+    stranger = UserFactory(site=site_of(EventFactory()))
 
     with pytest.raises(ValidationFailed) as failed:
         set_speakers(session, [(stranger, "Speaker")])

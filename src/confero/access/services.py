@@ -4,6 +4,14 @@ from collections.abc import Iterable
 
 from confero.access.models import ApiProfile
 from confero.access.networks import normalise_networks
+from confero.events.models import Site
+
+
+def give_site_a_profile(sender, instance: Site, created: bool, raw: bool = False, **kwargs) -> None:
+    """Every new site gets its API profile, enabled, with an empty allow-list (post_save of
+    Site: events, below access, does not know profiles)."""
+    if created and not raw:
+        ApiProfile.objects.create(site=instance)
 
 
 def configure_profile(

@@ -1,22 +1,19 @@
-"""The call-log rows of calls that changed nothing — reads, refusals, failures — written in
-batches (docs/decisions/0009-call-log-batches.md).
+"""The API call log (contract §10): one row per call, whatever its outcome, without parameters
+or tokens.
 
-Writing a read's row on its own was a third of the cost of an `event.do` call: a round trip and a
-commit on PostgreSQL, and on SQLite a write transaction that the other server processes had to
-queue behind (SQLite's busy handler sleeps whole milliseconds: the answers' p99). Instead, each
-server process keeps such rows in memory and writes them in one transaction per batch:
- - after a response has gone out (Django's `request_finished`, sent when the server closes the
-   response), once the oldest waiting row is `CONFERO_CALL_LOG_FLUSH_MS` old or `BATCH_ROWS`
-   wait — in the thread that served the call, so no other thread competes with the next call for
-   the interpreter;
+A writing call's row is written inside the call's transaction: a write never stands without its
+row, and a call whose row cannot be written is rolled back. The rows of calls that changed
+nothing — reads, refusals, failures — are written in batches by each server process (decision
+0009): writing such a row on its own was a third of the cost of an `event.do` call (a round trip
+and a commit on PostgreSQL; on SQLite a write transaction the other server processes queue
+behind). Each process keeps them in memory and writes them in one transaction per batch:
+ - after a response has gone out (Django's `request_finished`), once the oldest waiting row is
+   `CONFERO_CALL_LOG_FLUSH_MS` old or `BATCH_ROWS` wait, in the thread that served the call;
  - when no call comes to do it (an idle process), by a thread of the process's own, after twice
    that delay;
  - when the process exits, whatever still waits.
-
 The price: a row reaches the table up to about that long after its answer, and a process killed
-outright (SIGKILL, the OOM killer) loses the rows it had not written yet. A writing call's row is
-never batched: it commits with the call's own transaction (confero.api.pipeline). 0 turns
-batching off: every row is written by its call, as the test suite does.
+outright loses the rows it had not written. 0 turns batching off (the test suite does).
 """
 
 import atexit
@@ -24,23 +21,105 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.signals import request_finished
 from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
 
-from confero.rows import can_batch, execute_at_once
+from confero.access.gate import reconnecting
+from confero.access.models import ApiCall, ApiProfile
+from confero.access.tokens import redact_tokens
+from confero.api import codes
+from confero.events.models import Site
 
 log = logging.getLogger("confero.api")
 
 BATCH_ROWS = 500  # a batch is due once this many rows wait; one transaction per … rows
 MAX_WAITING = 50_000  # rows kept while the database refuses them; beyond, the oldest are dropped
 
+_COLUMNS = (
+    "time", "site_id", "profile_id", "token_prefix", "method", "path", "resource",
+    "event_param", "client_ip", "code", "http_status", "duration_ms", "incident",
+)  # fmt: skip
+# Names from the model, values are parameters. Hand-written: it runs on every call (0007).
+_SQL = (
+    f"INSERT INTO {ApiCall._meta.db_table} ({', '.join(_COLUMNS)}) "  # noqa: S608
+    f"VALUES ({', '.join(['%s'] * len(_COLUMNS))})"
+)
+# The same INSERT committing without waiting for the disk (PostgreSQL, a row written on its own
+# outside a transaction: batching off): set_config(…, true) sets synchronous_commit for the
+# statement's own implicit transaction, which is what its commit reads; the session keeps its
+# setting. Such rows are of calls that changed nothing (decision 0008).
+_ASYNC_SQL = f"{_SQL} RETURNING set_config('synchronous_commit', 'off', true)"
 
-def enabled() -> bool:
-    return settings.CONFERO_CALL_LOG_FLUSH_MS > 0
+
+@dataclass
+class Outcome:
+    """What the call log records, filled in as the pipeline goes."""
+
+    started: float
+    site: Site | None = None
+    profile: ApiProfile | None = None
+    token_prefix: str = ""
+    resource: str = ""
+    event_param: str = ""
+    client_ip: str = ""
+    incident: str = ""
+    method: str = ""
+    path: str = ""
+    url_site: tuple[str, str] | None = None  # (code, environment) until the gate has run
+    logged: bool = False  # the row is written (inside a writing call's transaction)
+
+
+def _values(outcome: Outcome, code: int) -> list[Any]:
+    if outcome.site is None and outcome.url_site is not None:
+        # Refused before the gate ran (405, 413, 122, 201): still name the site if it exists.
+        # This is the call's first statement then, so it is the one that reconnects.
+        event_code, environment = outcome.url_site
+        outcome.site = reconnecting(
+            lambda: Site.objects.filter(event__code=event_code, environment=environment).first()
+        )
+    return [
+        connection.ops.adapt_datetimefield_value(timezone.now()),
+        outcome.site.pk if outcome.site else None,
+        outcome.profile.pk if outcome.profile else None,
+        outcome.token_prefix,
+        outcome.method,
+        redact_tokens(outcome.path),
+        redact_tokens(outcome.resource),
+        redact_tokens(outcome.event_param),
+        outcome.client_ip[:45],
+        code,
+        codes.http_status(code),
+        round((time.perf_counter() - outcome.started) * 1000, 3),
+        outcome.incident,
+    ]
+
+
+def log_call(outcome: Outcome, code: int, *, inside: bool = False) -> None:
+    """Writes the call's row. `inside` a writing call's transaction, a failure propagates and
+    rolls the call back (the caller marks the outcome logged once it committed). Otherwise the
+    row goes to the process's batches (or, with batching off, is written now), and a failure is
+    only logged: the answer does not depend on the log."""
+    if outcome.logged:
+        return
+    try:
+        values = _values(outcome, code)
+        on_its_own = not inside and not connection.in_atomic_block
+        if on_its_own and settings.CONFERO_CALL_LOG_FLUSH_MS > 0:
+            _batches.add(values)
+        else:
+            sql = _ASYNC_SQL if on_its_own and connection.vendor == "postgresql" else _SQL
+            with connection.cursor() as cursor:
+                cursor.execute(sql, values)
+        outcome.logged = not inside
+    except Exception:
+        if inside:
+            raise
+        log.exception("could not write the API call log")
 
 
 class _Batches:
@@ -51,33 +130,31 @@ class _Batches:
 
     def _reset(self) -> None:
         self.pid = os.getpid()
-        self.rows: list[Sequence[Any]] = []
+        self.rows: list[list[Any]] = []
         self.lock = threading.Lock()  # guards `rows`
         self.writing = threading.Lock()  # held while a batch is written
         self.oldest = 0.0  # time.monotonic() when the oldest waiting row came
         self.thread: threading.Thread | None = None
 
-    def add(self, sql: str, values: Sequence[Any]) -> None:
+    def add(self, values: list[Any]) -> None:
         if self.pid != os.getpid():
             # A forked child (a gunicorn worker): the parent's rows are the parent's to write.
             self._reset()
         with self.lock:
             if not self.rows:
                 self.oldest = time.monotonic()
-            self.sql = sql  # the call log's INSERT (always the same)
             self.rows.append(values)
             if self.thread is None:
-                self._start()
+                self.thread = threading.Thread(
+                    target=self._idle, name="confero-call-log", daemon=True
+                )
+                self.thread.start()
+                atexit.register(self.flush)
 
     def due(self, delay: float) -> bool:
         """Whether rows wait, the oldest for `delay` seconds or more, or a full batch."""
         rows = self.rows
         return bool(rows) and (len(rows) >= BATCH_ROWS or time.monotonic() - self.oldest >= delay)
-
-    def _start(self) -> None:
-        self.thread = threading.Thread(target=self._idle, name="confero-call-log", daemon=True)
-        self.thread.start()
-        atexit.register(self.flush)
 
     def _idle(self) -> None:
         while True:
@@ -85,8 +162,7 @@ class _Batches:
             time.sleep(min(delay, 1.0))
             if self.due(2 * delay):  # no call came to write them
                 self.flush()
-                # This thread writes only while calls do not come: it does not keep a
-                # database connection open between such moments.
+                # This thread writes only while calls do not come: it keeps no connection open.
                 _discard_connection()
 
     def flush(self) -> int:
@@ -94,12 +170,10 @@ class _Batches:
         with self.writing:
             with self.lock:
                 rows, self.rows = self.rows, []
-            if not rows:
-                return 0
             written = 0  # rows dealt with
             try:
                 for start in range(0, len(rows), BATCH_ROWS):
-                    written += _write(self.sql, rows[start : start + BATCH_ROWS])
+                    written += _write(rows[start : start + BATCH_ROWS])
             except Exception:
                 log.exception("could not write %d API call-log rows; retrying", len(rows) - written)
                 self._keep(rows[written:])
@@ -116,17 +190,16 @@ class _Batches:
                 log.error("dropped %d API call-log rows: the database refused them", dropped)
 
 
-def _write(sql: str, rows: list) -> int:
-    """One transaction for the batch. A batch the database refuses is tried again row by row, so
-    that one bad row cannot hold the others back: it is logged and dropped. When the database
-    is away or refuses every row (a lost table, a full disk), this raises and the rows wait for
-    the next attempt. The rows dealt with: all of them, when it returns."""
+def _write(rows: list) -> int:
+    """One transaction for the batch; on PostgreSQL committed without waiting for the disk (these
+    are rows of calls that changed nothing: decision 0008). A batch the database refuses is tried
+    again row by row, so that one bad row cannot hold the others back: it is logged and dropped.
+    When the database is away or refuses every row, this raises and the rows wait."""
     try:
-        if can_batch():
-            _insert_at_once(sql, rows)
-        else:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.executemany(sql, rows)
+        with transaction.atomic(), connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("SET LOCAL synchronous_commit TO off")
+            cursor.executemany(_SQL, rows)
         return len(rows)
     except Exception:
         if not connection.is_usable() or len(rows) == 1:
@@ -135,7 +208,7 @@ def _write(sql: str, rows: list) -> int:
     for row in rows:
         try:
             with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(sql, row)
+                cursor.execute(_SQL, row)
         except Exception:
             if not connection.is_usable():
                 raise
@@ -145,20 +218,6 @@ def _write(sql: str, rows: list) -> int:
     for row in refused:
         log.error("dropped an API call-log row the database refused: %r", tuple(row[4:8]))
     return len(rows)
-
-
-def _insert_at_once(sql: str, rows: list) -> None:
-    """PostgreSQL: the batch as one multi-row INSERT, in one round trip, committed without
-    waiting for the disk — these rows are of calls that changed nothing, as in
-    docs/decisions/0008. Each row is merged with its values by the driver (it caches how it
-    parses the row's template)."""
-    head, template = sql.split(" VALUES ", 1)
-    with connection.cursor() as cursor:
-        mogrify = cursor.cursor.mogrify
-        values = ", ".join([mogrify(template, row) for row in rows])
-    execute_at_once(
-        [("SET LOCAL synchronous_commit TO off", None), (f"{head} VALUES {values}", None)]
-    )
 
 
 def _discard_connection() -> None:
@@ -172,9 +231,9 @@ def _discard_connection() -> None:
 _batches = _Batches()
 
 
-def add(sql: str, values: Sequence[Any]) -> None:
-    """Queues one row of `sql` (the call log's INSERT) with these values."""
-    _batches.add(sql, values)
+def add(values: list[Any]) -> None:
+    """Queues one row (the call log's columns, in order) for this process's next batch."""
+    _batches.add(values)
 
 
 def flush() -> int:

@@ -90,3 +90,29 @@ class ApiError(Exception):
         self.code = code
         self.message = message or CODES[code].meaning
         self.headers = headers or {}
+
+
+# Domain errors (confero.errors) as codes: (error class name, what it concerns) → code; what a
+# class names alone ("*") is its code for anything not listed. The one place where the API
+# learns what a domain's refusal means to an integrator.
+DOMAIN_CODES: dict[tuple[str, str], int] = {
+    ("ValidationFailed", "*"): PARAM_INVALID,
+    ("NotFound", "user"): USER_NOT_FOUND,
+    ("Cancelled", "user"): USER_CANCELLED,
+    ("Conflict", "clientID"): CLIENT_ID_TAKEN,
+    ("Conflict", "email"): EMAIL_TAKEN,
+    ("Throttled", "*"): RATE_LIMITED,
+}
+
+
+def from_domain(error: Exception) -> ApiError:
+    """The ApiError of a domain error (confero.errors.DomainError), by DOMAIN_CODES."""
+    kind = type(error).__name__
+    what = getattr(error, "what", "")
+    code = DOMAIN_CODES.get((kind, what), DOMAIN_CODES.get((kind, "*")))
+    if code is None:
+        raise LookupError(f"no response code for {kind}({what!r})") from error
+    headers = {}
+    if retry_after := getattr(error, "retry_after", None):
+        headers["Retry-After"] = str(retry_after)
+    return ApiError(code, getattr(error, "message", str(error)), headers=headers)

@@ -3,12 +3,10 @@
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from confero.api.call import Call
 from confero.api.params import Param
-
-if TYPE_CHECKING:
-    from confero.api.pipeline import Call
 
 # Parameters every resource takes; the pipeline reads them itself.
 STANDARD_PARAMS = ("apiToken", "event", "format")
@@ -18,7 +16,7 @@ ACTING_PARAMS = ("userKey", "clientID", "userRef")
 @dataclass(frozen=True)
 class Resource:
     name: str  # as in the URL, without ".do"
-    handler: Callable[["Call"], Any]
+    handler: Callable[[Call], Any]
     summary: str
     params: tuple[Param, ...] = ()
     accepts_all: bool = False  # takes event=all (contract §8, marked *all*)
@@ -26,15 +24,6 @@ class Resource:
     writes: bool = False  # runs in one write transaction
     custom_fields: str | None = None  # record type whose custom-field codes it accepts
     is_feed: bool = False
-    # For a resource that acts as a user and writes: the call's writes as statements, planned
-    # on the user read along with the gate (not locked), or None when this call needs the
-    # locked path after all. See confero.api.pipeline (writing at once).
-    at_once: Callable[["Call"], Any] | None = None
-    # Writing at once without reading the user first (one round trip): `unread_ok(raw params,
-    # lookup)` tells, before the gate runs, whether this call can; `unread(call, lookup)` plans
-    # its writes on the lookup alone (they find the user themselves), or None.
-    unread_ok: Callable[[Any, Any], bool] | None = None
-    unread: Callable[["Call", Any], Any] | None = None
     doc: str = ""
     param_index: dict[str, Param] = field(default_factory=dict, compare=False)
 

@@ -29,7 +29,7 @@ class Node:
     many: bool = False  # always a list in JSON, even when it occurs once
     text_key: str = "value"  # the JSON key of the text when the node also has attributes
 
-    # The record protocol (shared with hand-built records such as confero.api.userrecords):
+    # The record protocol (shared with hand-built records such as confero.api.records):
     # tag and many, plus how it renders as an lxml element and as a JSON value.
     def xml(self) -> etree._Element:
         return to_element(self)
@@ -156,7 +156,7 @@ class _Sink:
 @contextlib.contextmanager
 def _records(feed: Feed) -> Iterator[Iterator[Any]]:
     """The feed's records, closed when the feed ends or is abandoned (the client went away): a
-    feed may hold a database connection of its own (confero.api.userrecords)."""
+    feed may hold a database connection of its own (confero.api.records)."""
     records = iter(feed.records)
     try:
         yield records

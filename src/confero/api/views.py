@@ -9,8 +9,8 @@ from django.views.decorators.http import require_GET
 
 from confero.api import codes, reference
 from confero.api.codes import CODES
-from confero.api.pipeline import error_body
 from confero.api.render import XML_CONTENT_TYPE
+from confero.api.responses import error_body
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "schema"
 

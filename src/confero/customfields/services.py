@@ -4,7 +4,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from confero.customfields.cache import bump_fields_version, fields_of_sites
 from confero.customfields.models import (
@@ -19,7 +19,6 @@ from confero.customfields.models import (
 )
 from confero.errors import ValidationFailed
 from confero.events.models import Site
-from confero.rows import execute_batch
 from confero.xmltext import not_xml
 
 # Parameter and element names a custom field may not take, per record type. Each domain adds its
@@ -231,63 +230,26 @@ class Assignment:
 
 
 def set_answers(record_type: str, record_id: int, assignments: Sequence[Assignment]) -> None:
-    """Replaces the record's values of each assigned field (a multichoice set as a whole)."""
-    statements = answer_statements(record_type, record_id, assignments)
-    if statements:
-        with connection.cursor() as cursor:
-            execute_batch(cursor, statements)
-
-
-_ANSWER = Answer._meta.db_table
-
-
-def answer_statements(
-    record_type: str,
-    record_id: int | None,
-    assignments: Sequence[Assignment],
-    *,
-    record: tuple[str, list] | None = None,
-) -> list[tuple[str, list]]:
-    """The DELETE and INSERT that `set_answers` runs, for callers that batch them with their own
-    statements (hand-written: they run on every updateUser.do). `record`, instead of
-    `record_id`: SQL that gives the record's id (a subquery), and its values."""
+    """Replaces the record's values of each assigned field (a multichoice set as a whole), in
+    the order given (the rows' ids keep a multichoice's order)."""
     if not assignments:
-        return []
-    record_sql, record_values = ("%s", [record_id]) if record is None else record
-    field_ids = [a.field.pk for a in assignments]
-    statements = [
-        (
-            f"DELETE FROM {_ANSWER} WHERE record_type = %s AND record_id = {record_sql} "  # noqa: S608
-            f"AND field_id IN ({', '.join(['%s'] * len(field_ids))})",
-            [record_type, *record_values, *field_ids],
+        return
+    Answer.objects.filter(
+        record_type=record_type,
+        record_id=record_id,
+        field_id__in=[assignment.field.pk for assignment in assignments],
+    ).delete()
+    Answer.objects.bulk_create(
+        Answer(
+            field_id=assignment.field.pk,
+            record_type=record_type,
+            record_id=record_id,
+            value_id=value.pk if value else None,
+            text=text,
         )
-    ]
-    rows = [
-        (a.field.pk, value.pk if value else None, text)
-        for a in assignments
-        for value, text in a.choices
-    ]
-    if rows and record is None:
-        statements.append(
-            (
-                f"INSERT INTO {_ANSWER} (field_id, record_type, record_id, value_id, text) "  # noqa: S608
-                f"VALUES {', '.join(['(%s, %s, %s, %s, %s)'] * len(rows))}",
-                [v for f, value, text in rows for v in (f, record_type, record_id, value, text)],
-            )
-        )
-    elif rows:
-        # The record looked up once for all the rows, the values typed where they are listed,
-        # inserted in the order given (the rows' ids keep a multichoice's order).
-        listed = ", ".join(f"(%s::bigint, %s::bigint, %s::text, {n})" for n in range(len(rows)))
-        statements.append(
-            (
-                f"INSERT INTO {_ANSWER} (field_id, record_type, record_id, value_id, text) "  # noqa: S608
-                f"SELECT v.f, %s, r.id, v.v, v.t FROM {record_sql} AS r, "
-                f"(VALUES {listed}) AS v (f, v, t, n) ORDER BY v.n",
-                [record_type, *record_values, *(v for row in rows for v in row)],
-            )
-        )
-    return statements
+        for assignment in assignments
+        for value, text in assignment.choices
+    )
 
 
 def fields_for(sites: Sequence[Site], record_type: str) -> list[CustomField]:

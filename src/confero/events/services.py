@@ -41,10 +41,9 @@ def create_event(
     start_date: dt.date | None = None,
     end_date: dt.date | None = None,
 ) -> Event:
-    """Creates the event with its UAT and Production sites, each with an enabled API profile
-    whose allow-list is empty: nobody can call it until an organizer allows an address."""
-    from confero.access.models import ApiProfile
-
+    """Creates the event with its UAT and Production sites. Each site gets an enabled API
+    profile whose allow-list is empty (confero.access, which hears of each new site): nobody
+    can call it until an organizer allows an address."""
     validate_event_code(code)
     validate_time_zone(time_zone)
     if not name.strip():
@@ -62,8 +61,7 @@ def create_event(
         end_date=end_date,
     )
     for environment in Environment.values:
-        site = Site.objects.create(event=event, environment=environment)
-        ApiProfile.objects.create(site=site)
+        Site.objects.create(event=event, environment=environment)
     return event
 
 

@@ -174,7 +174,7 @@ class FreedBecause(models.TextChoices):
 
 class Seat(models.Model):
     """A user's entry at a session time: a seat, a place on its waitlist, or, once freed, the
-    history of one (kept, never deleted: docs/decisions/0015). A user holds at most one entry
+    history of one (kept, never deleted: docs/decisions/0016). A user holds at most one entry
     that is not freed per session time; `position` is the waitlist place, 1..n in first-come
     order without gaps, set only while waitlisted."""
 

@@ -1,6 +1,6 @@
 """customFields.do (contract §8.6): the custom fields an integration can send and will read."""
 
-from confero.api.pipeline import Call
+from confero.api.call import Call
 from confero.api.registry import resource
 from confero.api.render import Document, E, Node
 from confero.customfields.models import CustomField

@@ -1,6 +1,6 @@
 """event.do (contract §8.1)."""
 
-from confero.api.pipeline import Call
+from confero.api.call import Call
 from confero.api.registry import resource
 from confero.api.render import Document, E, Node
 from confero.events.models import Event

@@ -2,22 +2,19 @@
 
 from typing import Any
 
-from confero.api import codes
+from confero.api import codes, records
+from confero.api.acting import named_user
+from confero.api.call import Call
 from confero.api.codes import ApiError
 from confero.api.customvalues import assignment_nodes, parse_custom_params
-from confero.api.feeds import changed_since, epoch_millis, watermark
 from confero.api.params import Param, boolean, email, text
 from confero.api.params import epoch_millis as since_param
-from confero.api.pipeline import PENDING_USER_REF, Call
 from confero.api.registry import resource
 from confero.api.render import Document, E, Feed
-from confero.api.userrecords import one_user, user_records
 from confero.customfields.models import RecordType
-from confero.customfields.services import reserve
 from confero.errors import Conflict
 from confero.people import services
-from confero.people.identity import find_user
-from confero.people.models import CONTACT_FIELDS, User, UserStatus
+from confero.people.models import CONTACT_FIELDS, User
 
 # Feed element → model column, in the order of userData.do (contract §8.2).
 _LIMITS = {
@@ -79,26 +76,28 @@ UPDATE_PARAMS = (
     Param("newClientID", text(100), doc="sets or changes clientID (empty clears it)"),
 )
 
-reserve(
-    RecordType.USER,
-    codes=("newClientID", "since"),
-    elements=(
-        "user",
-        "userKey",
-        "userRef",
-        *CONTACT_FIELDS,
-        "externalRef",
-        "publicBio",
-        "registered",
-        "paid",
-        "status",
-        "create-date",
-        "last-modified-date",
-        "badgeID",
-        "schedule",
-        "publicViewPrivateSchedule",
-        "privateViewPrivateSchedule",
-        "cannotViewOrSchedule",
+# The <user> record of userData.do and getUser.do (contract §8.2).
+USER = records.RecordType(
+    tag="user",
+    root="user-data",
+    model=User,
+    custom_fields=RecordType.USER,
+    parts=(
+        records.EVENT_GUID,
+        records.Column("userKey", "user_key", optional=True),  # getUser.do, when it acts
+        records.Column("userRef", "user_ref"),
+        *(records.Column(element, column) for element, column in CONTACT_FIELDS.items()),
+        records.Column("externalRef", "client_id"),
+        records.Column("publicBio", "public_bio"),
+        records.Column("registered", "registered", records.BOOL),
+        records.Column("paid", "paid", records.BOOL),
+        records.Column("status", "status"),
+        records.Column("create-date", "created_at", records.TIME),
+        records.Column("last-modified-date", "modified_at", records.TIME),
+        records.Column("badgeID", "badge_id"),
+        records.CONSTRAINTS,
+        records.CUSTOM_FIELDS,
+        records.Empty("schedule"),
     ),
 )
 
@@ -165,45 +164,6 @@ def _updated(user: User, assignments: list) -> Document:
     )
 
 
-def _update_user_at_once(call: Call) -> tuple[Document, list] | None:
-    """updateUser.do's answer and writes, on the user read along with the gate; None when the
-    update changes email or clientID (checked against the other users, under the row's lock)."""
-    fields, assignments = _update_params(call)
-    statements = services.update_statements(
-        call.acting_user, fields=fields, assignments=assignments
-    )
-    if statements is None:
-        return None
-    return _updated(call.acting_user, assignments), statements
-
-
-def _unread_ok(raw: dict[str, list[str]], lookup) -> bool:
-    """Whether updateUser.do can write without reading the user: named by clientID (which the
-    answer then shows as sent), and not changing email or clientID (checked against the other
-    users, which needs the user read)."""
-    return lookup.column == "client_id" and "email" not in raw and "newClientID" not in raw
-
-
-def _update_user_unread(call: Call, lookup) -> tuple[Document, list] | None:
-    """updateUser.do's writes and answer, on the lookup alone (see pipeline._write_unread)."""
-    if call.params.get("clientID") != lookup.value or call.params.get("userKey"):
-        return None
-    fields, assignments = _update_params(call)  # no email, no newClientID: see _unread_ok
-    # The guard holds the row locked; the writes still name only an active user.
-    where = {"client_id": lookup.value, "status": UserStatus.ACTIVE}
-    statements = services.unread_update_statements(
-        call.target.pk, where, fields=fields, assignments=assignments
-    )
-    document = Document(
-        children=[
-            E("userRef", PENDING_USER_REF),
-            E("clientID", lookup.value),
-            *assignment_nodes(assignments),
-        ]
-    )
-    return document, statements
-
-
 @resource(
     "updateUser",
     summary="Changes a user's contact data and custom fields.",
@@ -211,9 +171,6 @@ def _update_user_unread(call: Call, lookup) -> tuple[Document, list] | None:
     writes=True,
     acts_as_user=True,
     custom_fields=RecordType.USER,
-    at_once=_update_user_at_once,
-    unread_ok=_unread_ok,
-    unread=_update_user_unread,
 )
 def update_user(call: Call) -> Document:
     """Only what is sent changes; an empty value clears a field (not firstName, lastName, email)."""
@@ -248,13 +205,10 @@ def cancel_user(call: Call) -> Document:
 def get_user(call: Call) -> Document:
     """By userKey, clientID or userRef (all given must name the same user). userKey is in the
     answer only when the caller named the user by userKey or clientID."""
-    user, kind = find_user(
-        call.target,
-        user_key=call.params["userKey"],
-        client_id=call.params["clientID"],
-        user_ref=call.params["userRef"],
-    )
-    return Document(children=[one_user(user, with_user_key=kind in ("userKey", "clientID"))])
+    user, kind = named_user(call.target, call.params)
+    key = user.user_key if kind in ("userKey", "clientID") else None
+    record = records.one(USER, User.objects.filter(pk=user.pk), call.target, userKey=key)
+    return Document(children=[record])
 
 
 @resource(
@@ -267,13 +221,4 @@ def get_user(call: Call) -> Document:
 def user_data(call: Call) -> Feed:
     """Cancelled users included (`<status>cancelled</status>`). Store the root's `time` and send
     it back as `since`: no change is ever missed. Never contains userKey."""
-    moment = watermark()
-    queryset = User.objects.filter(site__in=call.sites)
-    if call.params["since"] is not None:
-        queryset = changed_since(queryset, call.params["since"])
-    return Feed(
-        root="user-data",
-        record_tag="user",
-        attrs={"time": epoch_millis(moment)},
-        records=user_records(queryset, call.sites),
-    )
+    return records.feed(USER, call, User.objects.filter(site__in=call.sites))

@@ -14,7 +14,7 @@ Everything about a session time's seats is decided under the time's lock: its co
 users a change touches are known before any user is locked, and no transaction ever waits for a
 session time while holding a user or a session. Entries are only *created* for a user under the
 user's lock as well (schedule_session), which is what makes its overlap check sound when two
-calls of the same user race. Decision record: docs/decisions/0015-scheduling-locks.md.
+calls of the same user race. Decision record: docs/decisions/0016-scheduling-locks.md.
 
 One transaction breaks the order: `people.services.cancel_user` updates the user's row before
 its `user_cancelled` signal reaches us, and the receiver then needs the user's session times.
