@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "confero.access",
     "confero.customfields",
     "confero.people",
+    "confero.programme",
     "confero.exhibitors",
     "confero.messaging",
     "confero.registration",
