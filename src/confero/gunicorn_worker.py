@@ -17,6 +17,10 @@ code 202; a chunked body; anything sent after the request; an answer not yet ack
 leaves the connection to gunicorn's graceful close. A request whose body is not read still holds
 the worker up to 2 s, as with gunicorn's own worker: put a buffering proxy in front of servers
 on the open internet (docs/operations.md).
+And it answers what gunicorn refuses before the application sees a request (a malformed request
+line or header, a method in lower case, a URL or headers too large…) with the contract's XML
+instead of gunicorn's HTML page (confero.gunicorn_errors, decision 0015).
+
 `confero serve` runs it (docs/performance.md).
 """
 
@@ -24,9 +28,15 @@ import fcntl
 import socket
 import struct
 import termios
+from datetime import datetime
 
+from gunicorn import util
 from gunicorn.http.body import LengthReader
+from gunicorn.http.message import Message
+from gunicorn.http.wsgi import Response, default_environ
 from gunicorn.workers.sync import SyncWorker as GunicornSyncWorker
+
+from confero.gunicorn_errors import edge_answer
 
 
 class SyncWorker(GunicornSyncWorker):
@@ -39,6 +49,33 @@ class SyncWorker(GunicornSyncWorker):
         if nothing_unread(req, client):
             # gunicorn's graceful close that follows finds the socket closed and does nothing.
             client.close()
+
+    def handle_error(self, req, client, addr, exc) -> None:
+        """gunicorn's own, but answering XML (and logging through the redacting logger)."""
+        started = datetime.now()
+        addr = addr or ("", -1)  # a unix socket
+        ip, port = addr[0], addr[1]
+        answer = edge_answer(exc, self.cfg)
+        if answer.incident:
+            self.log.exception("Error handling request, incident %s", answer.incident)
+        else:
+            self.log.warning("Invalid request from ip=%s: %s", ip, exc)
+        body = answer.body()
+        if req is None and isinstance(getattr(exc, "req", None), Message):
+            req = exc.req  # a header refused: the request line was read (InvalidHeader)
+        if req is not None:
+            environ = default_environ(req, client, self.cfg)
+            environ.update(
+                REMOTE_ADDR=ip, REMOTE_PORT=str(port), PATH_INFO=util.unquote_to_wsgi_str(req.path)
+            )
+            response = Response(req, client, self.cfg)
+            response.status = f"{answer.status} {answer.phrase}"
+            response.sent = len(body)
+            self.log.access(response, req, environ, datetime.now() - started)
+        try:
+            util.write_nonblock(client, answer.head(len(body)) + body)
+        except Exception:
+            self.log.debug("Failed to send error message.")
 
 
 class HeldHeaders:
