@@ -5,8 +5,9 @@ a URL or headers too large, a malformed, repeated or conflicting Content-Length 
 Transfer-Encoding, a coding it does not know — with a small HTML page (`gunicorn.util.
 write_error`). The contract (§6) wants XML there too: `<api><response code="N">…</response>
 </api>`, code 202 for sizes and 201 otherwise, with the HTTP status gunicorn chose (400, 414,
-431, 501…). `confero.gunicorn_worker.SyncWorker.handle_error` writes what `edge_answer` decides
-(docs/decisions/0015).
+431, 417), but 400 where gunicorn would answer 501 (a transfer coding it does not know): bad
+input never gets a 5xx (contract §10). `confero.gunicorn_worker.SyncWorker.handle_error` writes
+what `edge_answer` decides (docs/decisions/0015).
 
 The messages are fixed texts: what gunicorn's exception holds (the request line, a header's
 value) may hold a token or bytes XML cannot carry, and is only logged, redacted
@@ -56,7 +57,6 @@ _PHRASES = {
     417: "Expectation Failed",
     431: "Request Header Fields Too Large",
     500: "Internal Server Error",
-    501: "Not Implemented",
 }
 _CHUNKED_BODY = "chunked request body not valid (chunk size, chunk end, or extension)"
 _HEADER_MESSAGES: dict[object, str] = {
@@ -103,8 +103,10 @@ def edge_answer(exc: BaseException, cfg) -> EdgeAnswer:
     if isinstance(exc, errors.InvalidHTTPVersion):
         return EdgeAnswer(400, invalid, "HTTP version not valid: send HTTP/1.1")
     if isinstance(exc, errors.UnsupportedTransferCoding):
+        # gunicorn answers 501, as RFC 9112 suggests (SHOULD); the contract wants no 5xx for
+        # bad input (§10), so 400 like every other framing it cannot read (decision 0015).
         message = "Transfer-Encoding not supported: send chunked, or Content-Length"
-        return EdgeAnswer(501, invalid, message)
+        return EdgeAnswer(400, invalid, message)
     if isinstance(exc, errors.InvalidHeader):
         # Its `hdr` is a header's name, or a whole header line: only known names are echoed.
         message = _HEADER_MESSAGES.get(exc.hdr, "a header is not valid (its characters or end)")

@@ -41,6 +41,9 @@ from confero.gunicorn_errors import edge_answer
 
 class SyncWorker(GunicornSyncWorker):
     def handle_request(self, listener, req, client, addr):
+        # gunicorn answers in the request's version, HTTP/1.2 to an HTTP/1.2 request; HTTP/1.1 is
+        # the highest it speaks, and what it must answer in (RFC 9110, section 6.2).
+        req.version = min(req.version, (1, 1))
         held = HeldHeaders(client)
         try:
             super().handle_request(listener, req, held, addr)

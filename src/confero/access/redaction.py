@@ -13,6 +13,9 @@ import re
 
 PREFIX_LENGTH = 8  # characters of the secret that stay visible as the public prefix
 TOKEN_LIKE = re.compile(r"cfo_(?:test|live)_[0-9A-Za-z]+")
+# In logs, in any letter case: gunicorn and Django print header names and a refused method in
+# upper case, and an upper-cased secret still gives most of it away.
+_TOKEN_ANY_CASE = re.compile(r"(?i:cfo_(?:test|live)_)[0-9A-Za-z]+")
 
 # A percent-escape of a character a token is made of (letters, digits, `_`): a token sent in a
 # URL may be escaped in part (`cfo%5Flive_…`, `%63fo_live_…`) and a log line printing the raw
@@ -36,12 +39,14 @@ def redact_tokens(text: str) -> str:
 
 
 def redact_log_text(text: str) -> str:
-    """A log line with every token cut down to its public prefix, also one percent-escaped in
-    part: such escapes (of letters, digits and `_` only, which RFC 3986 makes equivalent to the
-    characters themselves) are decoded first."""
+    """A log line with every token cut down to its public prefix, also one in another letter
+    case or percent-escaped in part: such escapes (of letters, digits and `_` only, which
+    RFC 3986 makes equivalent to the characters themselves) are decoded first."""
     if "%" in text:
         text = _ESCAPED_TOKEN_CHAR.sub(lambda match: chr(int(match.group()[1:], 16)), text)
-    return redact_tokens(text)
+    if "cfo_" not in text.lower():  # nearly always
+        return text
+    return _TOKEN_ANY_CASE.sub(lambda match: public_prefix(match.group()) + "…", text)
 
 
 class RedactingFormatter(logging.Formatter):

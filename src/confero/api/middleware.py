@@ -10,9 +10,10 @@ read, which reconnects and asks again when the database has dropped the connecti
 (access/gate.py). That saves a round trip to PostgreSQL per call.
 
 A path that is an API URL only once letter case, `.` and `..` segments and repeated slashes are
-set aside (`/demo/API/event.do`, `/UAT/demo/api/…`, `/admin/../demo/api/event.do`) is answered
-here too, with code 122 in XML (contract §6): left to Django it would reach the console's pages
-(the CSRF failure page, in HTML). No call-log row: it names no site (as any unknown URL).
+set aside (`/demo/API/event.do`, `/UAT/demo/api/…`, `/DEMO/api/…`, `/admin/../demo/api/event.do`)
+is answered here too, with code 122 in XML (contract §6): left to Django it would reach the
+console's pages (the CSRF failure page, in HTML), or the pipeline an event that cannot exist.
+No call-log row: it names no site (as any unknown URL).
 """
 
 import re
@@ -87,6 +88,9 @@ class ApiFastPathMiddleware:
             except Resolver404:
                 match = None
             if match is not None and match.func is api_view:
+                code = match.kwargs["code"]
+                if code != code.lower():
+                    return unknown_resource()  # event codes are lower case (contract §1)
                 for connection in connections.all(initialized_only=True):
                     connection.health_check_done = True
                 return api_view(request, *match.args, **match.kwargs)
