@@ -1,0 +1,415 @@
+"""The HTTP edge of `confero serve` (issue 16), on a real server over raw sockets: what gunicorn
+refuses itself answered in the contract's XML (confero.gunicorn_errors), chunked bodies read and
+refused (confero.api.params.buffer_unsized_body), API-looking paths answered 122
+(confero.api.middleware), and no token in any log line (confero.access.redaction)."""
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from gunicorn.config import Config
+from gunicorn.http import errors
+
+from confero.gunicorn_errors import edge_answer
+
+pytestmark = pytest.mark.once  # its own server, on SQLite whatever the suite's database
+
+DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+MiB = 1024 * 1024
+
+
+class Served:
+    def __init__(self, port: int, log: Path, live: str) -> None:
+        self.port, self.log, self.live = port, log, live
+
+    def exchange(self, data: bytes) -> bytes:
+        """Sends a whole request, closes the sending side, reads the answer to its end."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as sock:
+            sock.sendall(data)
+            sock.shutdown(socket.SHUT_WR)
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+            return answer
+
+    def log_text(self) -> str:
+        return self.log.read_bytes().decode("utf-8", "replace")
+
+    def wait_for_log(self, needle: str) -> str:
+        """The server's log once it holds `needle` (a line is written after its answer)."""
+        deadline = time.monotonic() + 10
+        while needle not in (text := self.log_text()):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{needle!r} not in the server's log:\n{text[-3000:]}")
+            time.sleep(0.02)
+        return text
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """`confero serve`, one worker, with the demo event (allowing 127.0.0.1) and its tokens."""
+    data = tmp_path_factory.mktemp("edge")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{data / 'confero.sqlite3'}",
+        "CONFERO_DATA_DIR": str(data),
+        "CONFERO_LOG_LEVEL": "INFO",
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    confero = [sys.executable, "-m", "confero"]
+    demo = subprocess.run([*confero, "demo"], env=env, capture_output=True, text=True, check=True)
+    live = re.search(r"cfo_live_[0-9A-Za-z]+", demo.stdout).group()
+    log_path = data / "server.log"
+    log = log_path.open("wb")
+    argv = [*confero, "serve", "--port", str(port), "--workers", "1"]
+    proc = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError(log_path.read_text()) from None
+            time.sleep(0.1)
+    yield Served(port, log_path, live)
+    proc.terminate()
+    proc.wait(timeout=15)
+    log.close()
+
+
+def post(
+    path: bytes = b"/demo/api/event.do",
+    *,
+    method: bytes = b"POST",
+    version: bytes = b"HTTP/1.1",
+    headers: bytes = b"",
+    body: bytes = b"",
+    sized: bool = True,
+) -> bytes:
+    length = f"Content-Length: {len(body)}\r\n".encode() if sized else b""
+    head = method + b" " + path + b" " + version + b"\r\nHost: 127.0.0.1\r\n" + headers + length
+    return head + b"\r\n" + body
+
+
+def chunked_post(chunks: bytes, path: bytes = b"/demo/api/event.do") -> bytes:
+    headers = b"Transfer-Encoding: chunked\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+    return post(path, headers=headers, body=chunks, sized=False)
+
+
+def xml_answer(answer: bytes) -> tuple[str, bytes]:
+    """The status line of an answer in the contract's XML, and its body; fails otherwise."""
+    head, _, body = answer.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    assert "Content-Type: application/xml; charset=utf-8" in lines, answer
+    assert f"Content-Length: {len(body)}" in lines, answer
+    return lines[0], body
+
+
+def error_xml(code: int, message: str) -> bytes:
+    return DECLARATION + f'<api><response code="{code}">{message}</response></api>'.encode()
+
+
+# --- What gunicorn refuses itself ----------------------------------------------------------
+
+CONTENT_LENGTH = (
+    "header Content-Length not valid: send one, a whole number, and not with Transfer-Encoding"
+)
+TRANSFER_ENCODING = (
+    "header Transfer-Encoding not valid: chunked once and last, over HTTP/1.1, "
+    "without Content-Length"
+)
+METHOD = "method not valid: methods are upper case (use POST)"
+REQUEST_LINE = "request line not valid: send 'POST /CODE/api/NAME.do HTTP/1.1'"
+BAD_HEADER = "a header is not valid (its characters or end)"
+HEADERS_TOO_LARGE = "request headers too large: at most 100 fields of 8190 bytes each"
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status", "code", "message"),
+    [
+        (post(method=b"post"), "400 Bad Request", 201, METHOD),
+        (post(method=b"PoSt"), "400 Bad Request", 201, METHOD),
+        (b"GARBAGE\r\n\r\n", "400 Bad Request", 201, REQUEST_LINE),
+        (post(b"/demo/api/ev\x00ent.do"), "400 Bad Request", 201, REQUEST_LINE),
+        (post(b"/demo/api/\xff\xfe.do"), "400 Bad Request", 201, REQUEST_LINE),
+        (
+            post(version=b"HTTP/2.0"),
+            "400 Bad Request",
+            201,
+            "HTTP version not valid: send HTTP/1.1",
+        ),
+        (post(headers=b"Authorization: Bearer x\x00y\r\n"), "400 Bad Request", 201, BAD_HEADER),
+        (post(headers=b"X-Note: a\x01b\r\n"), "400 Bad Request", 201, BAD_HEADER),
+        (
+            post(headers=b"Content-Length: abc\r\n", sized=False),
+            "400 Bad Request",
+            201,
+            CONTENT_LENGTH,
+        ),
+        (
+            post(headers=b"Content-Length: -1\r\n", sized=False),
+            "400 Bad Request",
+            201,
+            CONTENT_LENGTH,
+        ),
+        (post(headers=b"Content-Length: 0\r\n"), "400 Bad Request", 201, CONTENT_LENGTH),
+        (
+            post(
+                headers=b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n",
+                body=b"0\r\n\r\n",
+                sized=False,
+            ),
+            "400 Bad Request",
+            201,
+            CONTENT_LENGTH,
+        ),
+        (
+            post(headers=b"Transfer-Encoding: chunked, gzip\r\n", body=b"0\r\n\r\n", sized=False),
+            "400 Bad Request",
+            201,
+            TRANSFER_ENCODING,
+        ),
+        (
+            post(headers=b"Transfer-Encoding: br, chunked\r\n", body=b"0\r\n\r\n", sized=False),
+            "400 Bad Request",
+            201,
+            "Transfer-Encoding not supported: send chunked, or Content-Length",
+        ),
+        (
+            post(b"/demo/api/event.do?x=" + b"a" * 4090),
+            "414 URI Too Long",
+            202,
+            "request line over 4094 bytes: send parameters in the body",
+        ),
+        (
+            post(headers=b"X-Pad: " + b"a" * 8200 + b"\r\n"),
+            "431 Request Header Fields Too Large",
+            202,
+            HEADERS_TOO_LARGE,
+        ),
+        (
+            post(headers=b"".join(b"X-%d: a\r\n" % i for i in range(101))),
+            "431 Request Header Fields Too Large",
+            202,
+            HEADERS_TOO_LARGE,
+        ),
+        (
+            post(headers=b"Expect: 200-ok\r\n"),
+            "417 Expectation Failed",
+            201,
+            "header Expect not valid: only 100-continue is",
+        ),
+    ],
+    ids=[
+        "lower-case method",
+        "mixed-case method",
+        "malformed request line",
+        "NUL in the path",
+        "not UTF-8 in the path",
+        "HTTP/2.0",
+        "NUL in a header",
+        "control character in a header",
+        "Content-Length not a number",
+        "Content-Length negative",
+        "Content-Length repeated",
+        "Content-Length and Transfer-Encoding",
+        "chunked not last",
+        "unknown transfer coding",
+        "URL over 4094 bytes",
+        "header over 8 KB",
+        "over 100 headers",
+        "Expect not 100-continue",
+    ],
+)
+def test_request_refused_by_the_http_server_is_answered_in_xml(
+    server, request_bytes, status, code, message
+):
+    status_line, body = xml_answer(server.exchange(request_bytes))
+
+    assert status_line == f"HTTP/1.1 {status}"
+    assert body == error_xml(code, message)
+
+
+def test_request_refused_by_the_http_server_leaves_the_server_serving(server):
+    server.exchange(post(method=b"post"))
+
+    status_line, body = xml_answer(server.exchange(post(body=f"apiToken={server.live}".encode())))
+
+    assert status_line == "HTTP/1.1 200 OK"
+    assert b'<response code="0">Success</response>' in body
+
+
+def test_answer_to_an_http_1_2_request_is_in_http_1_1(server):
+    status_line, body = xml_answer(server.exchange(post(version=b"HTTP/1.2")))
+
+    assert status_line == "HTTP/1.1 401 Unauthorized"
+    assert body == error_xml(100, "apiToken missing")
+
+
+def test_edge_error_of_the_server_s_own_is_code_1_with_an_incident():
+    answer = edge_answer(RuntimeError("boom"), Config())
+
+    assert (answer.status, answer.code) == (500, 1)
+    assert answer.message == f"Internal error (incident {answer.incident})"
+    assert re.fullmatch(r"[0-9A-F]{12}", answer.incident)
+
+
+def test_edge_answer_to_a_header_the_application_sent_is_code_1():
+    answer = edge_answer(errors.InvalidResponseHeader("X-A"), Config())
+
+    assert (answer.status, answer.code) == (500, 1)
+
+
+# --- Chunked bodies ---------------------------------------------------------------------------
+
+
+def test_chunked_body_is_read_like_any_other(server):
+    body = f"apiToken={server.live}&firstName=Chunk&lastName=Ed&email=chunk%40example.org"
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in _split(body.encode(), 7))
+
+    status_line, answer = xml_answer(
+        server.exchange(chunked_post(chunks + b"0\r\n\r\n", b"/demo/api/addUser.do"))
+    )
+
+    assert status_line == "HTTP/1.1 200 OK"
+    assert b'<response code="0">Success</response><userKey>' in answer
+
+
+def _split(data: bytes, parts: int) -> list[bytes]:
+    size = -(-len(data) // parts)
+    return [data[i : i + size] for i in range(0, len(data), size)]
+
+
+@pytest.mark.parametrize(
+    ("chunks", "message"),
+    [
+        (b"zz\r\nabc\r\n0\r\n\r\n", "a chunk size is not a hexadecimal number"),
+        (b"-3\r\nabc\r\n0\r\n\r\n", "a chunk size is not a hexadecimal number"),
+        (b"10\r\nabc", "the body ends before its last chunk"),
+        (b"3\r\nabc\r\n", "the body ends before its last chunk"),
+        (b"3\r\nabcXX0\r\n\r\n", "a chunk does not end with CRLF, or the body ends before its end"),
+        (b"3;\x01\r\nabc\r\n0\r\n\r\n", "a chunk extension is not valid"),
+        (b"3\r\nabc\r\n0\r\nBad Trailer\r\n\r\n", "a trailer field is not valid"),
+    ],
+    ids=[
+        "size not hexadecimal",
+        "size negative",
+        "truncated",
+        "no last chunk",
+        "chunk without CRLF",
+        "bad extension",
+        "bad trailer",
+    ],
+)
+def test_malformed_chunked_body_is_refused_with_201(server, chunks, message):
+    status_line, body = xml_answer(server.exchange(chunked_post(chunks)))
+
+    assert status_line == "HTTP/1.1 400 Bad Request"
+    assert body == error_xml(201, f"chunked request body not valid: {message}")
+
+
+def test_chunked_body_over_1_mib_is_refused_with_202(server):
+    payload = b"apiToken=x&pad=" + b"a" * MiB
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in _split(payload, 20))
+
+    status_line, body = xml_answer(server.exchange(chunked_post(chunks + b"0\r\n\r\n")))
+
+    assert status_line == "HTTP/1.1 413 Request Entity Too Large"
+    assert body == error_xml(202, "request body over 1048576 bytes")
+
+
+def test_chunked_body_under_a_content_coding_is_refused_with_201(server):
+    request_bytes = post(
+        headers=b"Transfer-Encoding: gzip, chunked\r\n", body=b"0\r\n\r\n", sized=False
+    )
+
+    status_line, body = xml_answer(server.exchange(request_bytes))
+
+    assert status_line == "HTTP/1.1 400 Bad Request"
+    assert body == error_xml(
+        201,
+        "Transfer-Encoding 'gzip, chunked' not supported: send the body chunked, "
+        "or with Content-Length, without a content coding",
+    )
+
+
+# --- API-looking paths ----------------------------------------------------------------------
+
+UNKNOWN = (
+    "unknown resource: API URLs are /CODE/api/NAME.do and /uat/CODE/api/NAME.do, in lower "
+    "case, without '.' or '..' segments"
+)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        b"/demo/API/event.do",
+        b"/UAT/demo/api/event.do",
+        b"/DEMO/api/event.do",
+        b"/admin/../demo/api/event.do",
+        b"/demo/./api/event.do",
+        b"//demo/api/event.do",
+    ],
+)
+def test_api_looking_path_is_answered_with_122(server, path):
+    status_line, body = xml_answer(
+        server.exchange(post(path, body=f"apiToken={server.live}".encode()))
+    )
+
+    assert status_line == "HTTP/1.1 404 Not Found"
+    assert body == error_xml(122, UNKNOWN)
+
+
+# --- Tokens in logs ---------------------------------------------------------------------------
+
+
+def secret(token: str) -> str:
+    return token[17:]
+
+
+def test_token_in_the_path_is_not_in_the_access_log(server):
+    server.exchange(post(f"/demo/api/{server.live}.do".encode()))
+
+    log = server.wait_for_log(f'"POST /demo/api/{server.live[:17]}….do" 404')
+
+    assert secret(server.live) not in log
+
+
+def test_token_in_a_refused_request_line_is_not_in_the_error_log(server):
+    path = f"/demo/api/event.do?apiToken={server.live.replace('_', '%5F')}&x=\x00".encode()
+    server.exchange(post(path))
+
+    log = server.wait_for_log(f"apiToken={server.live[:17]}…&x=")
+
+    assert secret(server.live) not in log
+
+
+def test_token_as_an_upper_case_method_is_not_in_the_error_log(server):
+    server.exchange(post(method=server.live.upper().encode()))
+
+    log = server.wait_for_log(f"Invalid HTTP method: '{server.live[:17].upper()}…'")
+
+    assert secret(server.live).upper() not in log
+
+
+def test_token_in_a_refused_header_line_is_not_in_the_error_log(server):
+    server.exchange(post(headers=f"Bearer {server.live}\r\n".encode()))
+
+    log = server.wait_for_log(f"Invalid HTTP Header: 'Bearer {server.live[:17]}…'")
+
+    assert secret(server.live) not in log
