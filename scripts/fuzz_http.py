@@ -14,7 +14,8 @@ It checks every answer: the contract's XML (`Content-Type: application/xml; char
 XML declaration, a root whose first child is `<response code="N">`, `<api>` for errors), an
 HTTP status that follows the code (contract §9) or one the HTTP server chose for what it refused
 itself (414, 431 with 202, 417 with 201), never a 5xx. After the run: the server still answers,
-and none of the tokens sent appears in its logs (access and error, gunicorn's and Django's).
+and none of the tokens sent appears in its logs (access and error, gunicorn's and Django's) or
+its database (the API call log).
 
 It prints the answers counted by HTTP status and code, and exits 1 on any 5xx, answer that is not
 the contract's XML, status that does not follow its code, complete request left unanswered,
@@ -33,6 +34,7 @@ import random
 import re
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -350,15 +352,28 @@ def run(args) -> int:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-    log = server_log(data)
-    leaks = leaked(log, [live, test, *target.fake_tokens])
+    tokens = [live, test, *target.fake_tokens]
+    leaks = leaked(server_log(data), tokens)
+    # Fake tokens may be stored as what they are to the server: text a client sent as a value.
+    stored = leaked(database_text(data), [live, test])
     seconds = time.monotonic() - started
-    ok = print_report(args, report, resources, dead, leaks, seconds, port)
+    ok = print_report(args, report, resources, dead, leaks, stored, seconds, port)
     if ok and not args.keep:
         shutil.rmtree(data, ignore_errors=True)
     else:
         print(f"server log and database kept in {data}")
     return 0 if ok else 1
+
+
+def database_text(data: Path) -> str:
+    """Every row of every table of the server's SQLite database, as text."""
+    with sqlite3.connect(data / "confero.sqlite3") as db:
+        tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return "\n".join(
+            repr(row)
+            for table in tables
+            for row in db.execute(f'SELECT * FROM "{table}"')  # noqa: S608
+        )
 
 
 def _event_guid() -> str:
@@ -367,7 +382,7 @@ def _event_guid() -> str:
     return Event.objects.get(code="demo").guid_text
 
 
-def print_report(args, report: Report, resources, dead: str, leaks, seconds, port) -> bool:
+def print_report(args, report: Report, resources, dead: str, leaks, stored, seconds, port) -> bool:
     print(
         f"fuzz_http: {args.requests} requests, seed {args.seed}, against confero serve on "
         f"127.0.0.1:{port} (SQLite, {args.workers} workers), {seconds:.1f} s"
@@ -410,7 +425,11 @@ def print_report(args, report: Report, resources, dead: str, leaks, seconds, por
         f"tokens in the server's logs: {len(leaks)}"
         + (f" ({', '.join(t[:17] for t in leaks)}…)" if leaks else "")
     )
-    ok = not any(report.failures.values()) and not dead and not leaks and not missed
+    print(
+        f"valid tokens in the database (the API call log, every other table): {len(stored)}"
+        + (f" ({', '.join(t[:17] for t in stored)}…)" if stored else "")
+    )
+    ok = not any(report.failures.values()) and not (dead or leaks or stored or missed)
     print("OK" if ok else "FAILED")
     return ok
 
