@@ -162,13 +162,35 @@ def value(rng: random.Random, target: Target) -> str | bytes:
     return rng.choice(VALUES)
 
 
+# Values a resource may well accept, so that calls get past the checks into the resources.
+PLAIN = {
+    "email": lambda rng: f"fuzz{rng.randrange(10**6)}@example.org",
+    "email2": lambda rng: f"other{rng.randrange(10**6)}@example.org",
+    "registered": lambda rng: rng.choice(["true", "false"]),
+    "paid": lambda rng: rng.choice(["true", "false"]),
+    "since": lambda rng: str(rng.choice([0, 1764000000000])),
+    "clientID": lambda rng: f"FUZZ-{rng.randrange(10**6)}",
+    "newClientID": lambda rng: f"FUZZ-{rng.randrange(10**6)}",
+}
+
+
 def call_params(rng: random.Random, target: Target, resource: str) -> list[tuple[str, object]]:
-    """Parameters for `resource`: some it declares, standard and acting ones, custom-field
-    codes, unknown names, repeats, all with values from VALUES."""
-    names = [*target.resources.get(resource, []), "event", "format", "since"]
+    """Parameters for `resource`. Odd ones (a third of calls are plain instead): some it
+    declares, standard and acting ones, custom-field codes, unknown names, repeats, all with
+    values from VALUES. Plain ones: only what it declares, with values it may accept."""
+    declared = target.resources.get(resource, [])
+    pairs: list[tuple[str, object]] = []
+    if rng.random() < 1 / 3:
+        for name in rng.sample(declared, k=rng.randint(0, min(4, len(declared)))):
+            plain = PLAIN.get(name, lambda rng: rng.choice(["Kat", "Lee", "ACME", "1"]))
+            pairs.append((name, plain(rng)))
+        if target.users and rng.random() < 0.5:
+            name = rng.choice(["userKey", "clientID", "userRef"])
+            pairs.append((name, rng.choice(target.users)[name]))
+        return pairs
+    names = [*declared, "event", "format", "since"]
     names += ["userKey", "clientID", "userRef", *target.field_codes]
     names += ["sn", "cn", "locale", "caller", "num", "", "a b", "ü", "<x>", "apiToken2"]
-    pairs: list[tuple[str, object]] = []
     for _ in range(rng.randint(0, 8)):
         name = rng.choice(names)
         if name == "format":
