@@ -17,6 +17,7 @@ value) may hold a token or bytes XML cannot carry, and is only logged, redacted
 import ssl
 import uuid
 from dataclasses import dataclass
+from email.utils import formatdate
 
 from gunicorn.http import errors
 
@@ -42,6 +43,7 @@ class EdgeAnswer:
         """Status line and headers; the connection is closed after the answer."""
         return (
             f"HTTP/1.1 {self.status} {self.phrase}\r\n"
+            f"Date: {formatdate(usegmt=True)}\r\n"
             "Connection: close\r\n"
             f"Content-Type: {XML_CONTENT_TYPE}\r\n"
             "Cache-Control: no-store\r\n"

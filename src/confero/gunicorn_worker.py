@@ -75,8 +75,12 @@ class SyncWorker(GunicornSyncWorker):
             response.status = f"{answer.status} {answer.phrase}"
             response.sent = len(body)
             self.log.access(response, req, environ, datetime.now() - started)
+        if req is not None and req.method == "HEAD":
+            data = answer.head(len(body))  # no body, its length all the same
+        else:
+            data = answer.head(len(body)) + body
         try:
-            util.write_nonblock(client, answer.head(len(body)) + body)
+            util.write_nonblock(client, data)
         except Exception:
             self.log.debug("Failed to send error message.")
 

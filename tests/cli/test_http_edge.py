@@ -253,6 +253,23 @@ def test_request_refused_by_the_http_server_leaves_the_server_serving(server):
     assert b'<response code="0">Success</response>' in body
 
 
+def test_refused_head_request_is_answered_without_a_body(server):
+    """Where gunicorn's refusal tells the request (a bad Content-Length does)."""
+    answer = server.exchange(post(method=b"HEAD", headers=b"Content-Length: x\r\n", sized=False))
+
+    head, _, body = answer.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    assert lines[0] == "HTTP/1.1 400 Bad Request"
+    assert re.fullmatch(r"Date: \w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT", lines[1])
+    assert lines[2:] == [
+        "Connection: close",
+        "Content-Type: application/xml; charset=utf-8",
+        "Cache-Control: no-store",
+        f"Content-Length: {len(error_xml(201, CONTENT_LENGTH))}",
+    ]
+    assert body == b""
+
+
 def test_answer_to_an_http_1_2_request_is_in_http_1_1(server):
     status_line, body = xml_answer(server.exchange(post(version=b"HTTP/1.2")))
 
