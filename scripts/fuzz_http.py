@@ -25,16 +25,12 @@ demo's tokens and GUID aside, issued afresh). The rate limits are lifted on the 
 the clock. `make test` runs 500 of them (tests/cli/test_fuzz_http.py); docs/operations.md.
 """
 
-# ruff: noqa: S603  (starts our own server; no shell)
-
 import argparse
 import collections
-import os
 import random
 import re
 import shutil
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -46,7 +42,9 @@ from urllib.parse import unquote
 from lxml import etree
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import fuzz_cases  # a sibling script, not a package
+import fuzz_cases  # sibling scripts, not a package
+import fuzz_requests
+import fuzz_server
 
 XML_CONTENT_TYPE = "application/xml; charset=utf-8"
 DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>'
@@ -75,86 +73,8 @@ class Report:
     failures: dict[str, list[str]] = field(default_factory=lambda: collections.defaultdict(list))
     unanswered_incomplete: int = 0
 
-    def fail(self, what: str, case: fuzz_cases.Case, detail: str) -> None:
+    def fail(self, what: str, case: fuzz_requests.Case, detail: str) -> None:
         self.failures[what].append(f"{case.kind}: {detail} <- {case.data[:160]!r}")
-
-
-# --- The server --------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def server_env(data: Path) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{data / 'confero.sqlite3'}",
-        "CONFERO_DATA_DIR": str(data),
-        "CONFERO_LOG_LEVEL": "INFO",
-        "CONFERO_RATE_LIMIT_PER_TOKEN": "1000000000",
-        "CONFERO_AUTH_FAILURE_LIMIT": "1000000000",
-    }
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    return env
-
-
-def start_server(data: Path, port: int, workers: int) -> subprocess.Popen:
-    env = server_env(data)
-    argv = [sys.executable, "-m", "confero", "serve", "--port", str(port)]
-    log = (data / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [*argv, "--workers", str(workers)], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return proc
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise SystemExit("the server did not start:\n" + server_log(data)) from None
-            time.sleep(0.1)  # polling the port: nothing to wait on instead
-
-
-def server_log(data: Path) -> str:
-    return (data / "server.log").read_bytes().decode("utf-8", "replace")
-
-
-def demo(data: Path, port: int) -> tuple[str, str]:
-    """Migrates, creates the demo event; its Production and UAT tokens."""
-    out = subprocess.run(
-        [sys.executable, "-m", "confero", "demo", "--url", f"http://127.0.0.1:{port}"],
-        env=server_env(data),
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    live = re.search(r"cfo_live_[0-9A-Za-z]+", out)
-    test = re.search(r"cfo_test_[0-9A-Za-z]+", out)
-    if not live or not test:
-        raise SystemExit(f"no demo tokens in:\n{out}")
-    return live.group(), test.group()
-
-
-def registry(data: Path) -> tuple[dict[str, list[str]], list[str], dict[int, int]]:
-    """The server's resources and their parameters, the demo's custom-field codes and the code
-    table (code → HTTP status), read in this process with the server's settings."""
-    os.environ.update(server_env(data))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "confero.settings"
-    import django
-
-    django.setup()
-    from confero.api.codes import CODES
-    from confero.api.registry import REGISTRY
-    from confero.customfields.models import CustomField
-
-    resources = {name: [p.name for p in r.params] for name, r in sorted(REGISTRY.items())}
-    codes = sorted(set(CustomField.objects.values_list("code", flat=True)))
-    return resources, codes, {c.number: c.http_status for c in CODES.values()}
 
 
 # --- One exchange ------------------------------------------------------------------------------
@@ -246,7 +166,7 @@ def read_answer(raw: bytes, *, head_request: bool, table: dict[int, int]) -> Ans
 # --- The run -----------------------------------------------------------------------------------
 
 
-def create_users(port: int, target: fuzz_cases.Target, count: int = 4) -> None:
+def create_users(port: int, target: fuzz_requests.Target, count: int = 4) -> None:
     """A few users through addUser.do, so that userKey, clientID and userRef name real ones."""
     for i in range(count):
         body = (
@@ -255,7 +175,7 @@ def create_users(port: int, target: fuzz_cases.Target, count: int = 4) -> None:
         )
         raw = exchange(
             port,
-            fuzz_cases.request(
+            fuzz_requests.request(
                 target=b"/demo/api/addUser.do",
                 headers=[(b"Content-Type", b"application/x-www-form-urlencoded")],
                 body=body.encode(),
@@ -274,7 +194,7 @@ def create_users(port: int, target: fuzz_cases.Target, count: int = 4) -> None:
         )
 
 
-def check(case: fuzz_cases.Case, raw: bytes | None, report: Report, table) -> None:
+def check(case: fuzz_requests.Case, raw: bytes | None, report: Report, table) -> None:
     if raw is None:
         report.fail("no answer in time", case, f"none in {ANSWER_TIMEOUT:.0f} s")
         return
@@ -298,13 +218,13 @@ def check(case: fuzz_cases.Case, raw: bytes | None, report: Report, table) -> No
             report.fail("status not following the code", case, detail)
 
 
-def alive(port: int, proc: subprocess.Popen, target: fuzz_cases.Target, table) -> str:
+def alive(port: int, proc: subprocess.Popen, target: fuzz_requests.Target, table) -> str:
     """'' when the server answers event.do with success; else what is wrong."""
     if proc.poll() is not None:
         return f"the server exited (status {proc.returncode})"
     raw = exchange(
         port,
-        fuzz_cases.request(
+        fuzz_requests.request(
             target=b"/demo/api/event.do",
             headers=[(b"Authorization", b"Bearer " + target.live.encode())],
         ),
@@ -327,20 +247,20 @@ def leaked(log: str, tokens: list[str]) -> list[str]:
 
 def run(args) -> int:
     data = Path(tempfile.mkdtemp(prefix="confero-fuzz-"))
-    port = free_port()
+    port = fuzz_server.free_port()
     started = time.monotonic()
-    live, test = demo(data, port)
-    resources, field_codes, table = registry(data)
+    live, test = fuzz_server.demo(data, port)
+    resources, field_codes, table = fuzz_server.registry(data)
     rng = random.Random(args.seed)
-    target = fuzz_cases.Target(
+    target = fuzz_requests.Target(
         live=live,
         test=test,
-        event_guid=_event_guid(),
+        event_guid=fuzz_server.event_guid(),
         resources=resources,
         field_codes=field_codes,
-        fake_tokens=[fuzz_cases.fake_token(rng) for _ in range(8)],
+        fake_tokens=[fuzz_requests.fake_token(rng) for _ in range(8)],
     )
-    proc = start_server(data, port, args.workers)
+    proc = fuzz_server.start_server(data, port, args.workers)
     report = Report()
     try:
         create_users(port, target)
@@ -353,9 +273,9 @@ def run(args) -> int:
         proc.terminate()
         proc.wait(timeout=30)
     tokens = [live, test, *target.fake_tokens]
-    leaks = leaked(server_log(data), tokens)
+    leaks = leaked(fuzz_server.server_log(data), tokens)
     # Fake tokens may be stored as what they are to the server: text a client sent as a value.
-    stored = leaked(database_text(data), [live, test])
+    stored = leaked(fuzz_server.database_text(data), [live, test])
     seconds = time.monotonic() - started
     ok = print_report(args, report, resources, dead, leaks, stored, seconds, port)
     if ok and not args.keep:
@@ -363,23 +283,6 @@ def run(args) -> int:
     else:
         print(f"server log and database kept in {data}")
     return 0 if ok else 1
-
-
-def database_text(data: Path) -> str:
-    """Every row of every table of the server's SQLite database, as text."""
-    with sqlite3.connect(data / "confero.sqlite3") as db:
-        tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        return "\n".join(
-            repr(row)
-            for table in tables
-            for row in db.execute(f'SELECT * FROM "{table}"')  # noqa: S608
-        )
-
-
-def _event_guid() -> str:
-    from confero.events.models import Event
-
-    return Event.objects.get(code="demo").guid_text
 
 
 def print_report(args, report: Report, resources, dead: str, leaks, stored, seconds, port) -> bool:

@@ -17,6 +17,7 @@ code 202; a chunked body; anything sent after the request; an answer not yet ack
 leaves the connection to gunicorn's graceful close. A request whose body is not read still holds
 the worker up to 2 s, as with gunicorn's own worker: put a buffering proxy in front of servers
 on the open internet (docs/operations.md).
+
 And it answers what gunicorn refuses before the application sees a request (a malformed request
 line or header, a method in lower case, a URL or headers too large…) with the contract's XML
 instead of gunicorn's HTML page (confero.gunicorn_errors, decision 0015).

@@ -1,113 +1,22 @@
-"""The HTTP edge of `confero serve` (issue 16), on a real server over raw sockets: what gunicorn
-refuses itself answered in the contract's XML (confero.gunicorn_errors), chunked bodies read and
-refused (confero.api.params.buffer_unsized_body), API-looking paths answered 122
-(confero.api.middleware), and no token in any log line (confero.access.redaction)."""
+"""The HTTP edge of `confero serve` (issue 16), on a real server over raw sockets (the `server`
+fixture of tests/cli/conftest.py): what gunicorn refuses itself answered in the contract's XML
+(confero.gunicorn_errors, confero.gunicorn_worker), chunked bodies read and refused
+(confero.api.params.buffer_unsized_body), API-looking paths answered 122
+(confero.api.middleware). Tokens in its logs: test_served_logs.py."""
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 from gunicorn.config import Config
 from gunicorn.http import errors
 
 from confero.gunicorn_errors import edge_answer
+from tests.cli.served import chunked_post, post
 
 pytestmark = pytest.mark.once  # its own server, on SQLite whatever the suite's database
 
 DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 MiB = 1024 * 1024
-
-
-class Served:
-    def __init__(self, port: int, log: Path, live: str) -> None:
-        self.port, self.log, self.live = port, log, live
-
-    def exchange(self, data: bytes) -> bytes:
-        """Sends a whole request, closes the sending side, reads the answer to its end."""
-        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as sock:
-            sock.sendall(data)
-            sock.shutdown(socket.SHUT_WR)
-            answer = b""
-            while chunk := sock.recv(65536):
-                answer += chunk
-            return answer
-
-    def log_text(self) -> str:
-        return self.log.read_bytes().decode("utf-8", "replace")
-
-    def wait_for_log(self, needle: str) -> str:
-        """The server's log once it holds `needle` (a line is written after its answer)."""
-        deadline = time.monotonic() + 10
-        while needle not in (text := self.log_text()):
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{needle!r} not in the server's log:\n{text[-3000:]}")
-            time.sleep(0.02)
-        return text
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """`confero serve`, one worker, with the demo event (allowing 127.0.0.1) and its tokens."""
-    data = tmp_path_factory.mktemp("edge")
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{data / 'confero.sqlite3'}",
-        "CONFERO_DATA_DIR": str(data),
-        "CONFERO_LOG_LEVEL": "INFO",
-    }
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    confero = [sys.executable, "-m", "confero"]
-    demo = subprocess.run([*confero, "demo"], env=env, capture_output=True, text=True, check=True)
-    live = re.search(r"cfo_live_[0-9A-Za-z]+", demo.stdout).group()
-    log_path = data / "server.log"
-    log = log_path.open("wb")
-    argv = [*confero, "serve", "--port", str(port), "--workers", "1"]
-    proc = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError(log_path.read_text()) from None
-            time.sleep(0.1)
-    yield Served(port, log_path, live)
-    proc.terminate()
-    proc.wait(timeout=15)
-    log.close()
-
-
-def post(
-    path: bytes = b"/demo/api/event.do",
-    *,
-    method: bytes = b"POST",
-    version: bytes = b"HTTP/1.1",
-    headers: bytes = b"",
-    body: bytes = b"",
-    sized: bool = True,
-) -> bytes:
-    length = f"Content-Length: {len(body)}\r\n".encode() if sized else b""
-    head = method + b" " + path + b" " + version + b"\r\nHost: 127.0.0.1\r\n" + headers + length
-    return head + b"\r\n" + body
-
-
-def chunked_post(chunks: bytes, path: bytes = b"/demo/api/event.do") -> bytes:
-    headers = b"Transfer-Encoding: chunked\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-    return post(path, headers=headers, body=chunks, sized=False)
 
 
 def xml_answer(answer: bytes) -> tuple[str, bytes]:
@@ -390,43 +299,3 @@ def test_api_looking_path_is_answered_with_122(server, path):
 
     assert status_line == "HTTP/1.1 404 Not Found"
     assert body == error_xml(122, UNKNOWN)
-
-
-# --- Tokens in logs ---------------------------------------------------------------------------
-
-
-def secret(token: str) -> str:
-    return token[17:]
-
-
-def test_token_in_the_path_is_not_in_the_access_log(server):
-    server.exchange(post(f"/demo/api/{server.live}.do".encode()))
-
-    log = server.wait_for_log(f'"POST /demo/api/{server.live[:17]}….do" 404')
-
-    assert secret(server.live) not in log
-
-
-def test_token_in_a_refused_request_line_is_not_in_the_error_log(server):
-    path = f"/demo/api/event.do?apiToken={server.live.replace('_', '%5F')}&x=\x00".encode()
-    server.exchange(post(path))
-
-    log = server.wait_for_log(f"apiToken={server.live[:17]}…&x=")
-
-    assert secret(server.live) not in log
-
-
-def test_token_as_an_upper_case_method_is_not_in_the_error_log(server):
-    server.exchange(post(method=server.live.upper().encode()))
-
-    log = server.wait_for_log(f"Invalid HTTP method: '{server.live[:17].upper()}…'")
-
-    assert secret(server.live).upper() not in log
-
-
-def test_token_in_a_refused_header_line_is_not_in_the_error_log(server):
-    server.exchange(post(headers=f"Bearer {server.live}\r\n".encode()))
-
-    log = server.wait_for_log(f"Invalid HTTP Header: 'Bearer {server.live[:17]}…'")
-
-    assert secret(server.live) not in log
