@@ -167,14 +167,18 @@ def uat_site(live_site) -> OpenSite:
 
 def pytest_collection_modifyitems(config, items):
     """`postgres_only` tests run in the PostgreSQL pass of `make test`; on SQLite they are
-    skipped (with the reason shown), never silently."""
+    skipped (with the reason shown), never silently. `once` tests (a server of their own, on
+    SQLite whatever the suite's database) run in the SQLite pass only."""
     from django.db import connection
 
     if connection.vendor == "postgresql":
-        return
-    skip = pytest.mark.skip(reason="needs PostgreSQL: runs in the PostgreSQL pass of make test")
+        marker = "once"
+        skip = pytest.mark.skip(reason="its own SQLite server: runs in the SQLite pass only")
+    else:
+        marker = "postgres_only"
+        skip = pytest.mark.skip(reason="needs PostgreSQL: runs in the PostgreSQL pass of make test")
     for item in items:
-        if "postgres_only" in item.keywords:
+        if marker in item.keywords:
             item.add_marker(skip)
 
 
