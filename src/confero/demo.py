@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from confero.access.services import configure_profile
+from confero.access.services import allow_networks, configure_profile
 from confero.access.tokens import issue_token
 from confero.customfields.services import ValueSpec
 from confero.events.models import Environment, Event, Site
@@ -47,7 +47,10 @@ def ensure_demo() -> DemoInfo:
     tokens = {}
     for site in Site.objects.filter(event=event).select_related("api_profile", "event"):
         profile = site.api_profile
-        configure_profile(profile, enabled=True, allowed_networks=["127.0.0.1", "::1"])
+        # Added, not replaced: entries a planner added since stay (the demo token must work
+        # from this machine, and must not lock anybody else out).
+        configure_profile(profile, enabled=True)
+        allow_networks(profile, ["127.0.0.1", "::1"])
         profile.tokens.filter(label=DEMO_LABEL, revoked_at__isnull=True).update(
             revoked_at=timezone.now()
         )
