@@ -1,0 +1,35 @@
+"""What the console keeps between two pages of its own: an uploaded CSV of users between its
+preview and its import. In the database, not on a server's disk: the import may be confirmed on
+another application server than the one that took the upload."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from confero.events.models import Site
+
+
+class UserImport(models.Model):
+    class State(models.TextChoices):
+        UPLOADED = "uploaded", "Uploaded"
+        IMPORTED = "imported", "Imported"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    planner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    filename = models.CharField(max_length=200)
+    content = models.TextField(help_text="The file as uploaded, decoded")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.UPLOADED)
+    imported = models.PositiveIntegerField(default=0)
+    # The rows that were not imported, as CSV with the API's code and message of each.
+    rejected = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_state_display()})"
