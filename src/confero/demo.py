@@ -1,4 +1,4 @@
-"""`confero demo`: a demo account and event with both sites, tokens and an organizer login.
+"""`confero demo`: a demo account and event with both sites, tokens and a planner's login.
 
 Idempotent: running it again keeps the data, resets the demo password and replaces the demo
 tokens (tokens are stored hashed, so the old ones could not be printed again).
@@ -58,8 +58,10 @@ def ensure_demo() -> DemoInfo:
     password = secrets.token_urlsafe(12)
     user_model = get_user_model()
     user, _ = user_model.objects.get_or_create(username=DEMO_USERNAME)
-    user.is_staff = True
-    user.is_superuser = True
+    # A planner of the demo account, not a superuser: the console shows what a planner sees
+    # (their accounts' events only). `confero manage createsuperuser` makes an operator.
+    user.is_staff = False
+    user.is_superuser = False
     user.set_password(password)
     user.save()
     account.organizers.add(user)
@@ -180,7 +182,7 @@ def describe(info: DemoInfo, base_url: str) -> str:
     return "\n".join(
         [
             "Confero demo is ready.",
-            f"  Console:        {base_url}/admin/   login: {info.username} / {info.password}",
+            f"  Console:        {base_url}/manage/   login: {info.username} / {info.password}",
             f"  API reference:  {base_url}/docs/api",
             f"  Event GUID:     {info.event.guid_text}",
             f"  Production token (shown once): {live}",

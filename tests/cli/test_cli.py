@@ -524,7 +524,8 @@ def test_demo_prints_a_login_that_works(client, db, capsys):
     username, password = login.split("login: ")[1].split(" / ")
     assert username == "demo"
     assert client.login(username=username, password=password)
-    assert client.get("/admin/").status_code == 200
+    assert client.get("/manage/events/demo/").status_code == 200  # a planner of the demo account
+    assert client.get("/admin/").status_code == 302  # Django admin is for superusers
 
 
 def test_demo_restores_a_demo_profile_changed_since(api, db, capsys):

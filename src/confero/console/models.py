@@ -1,10 +1,12 @@
 """What the console keeps between two pages of its own: an uploaded CSV of users between its
 preview and its import. In the database, not on a server's disk: the import may be confirmed on
-another application server than the one that took the upload."""
+another application server than the one that took the upload. And the console's logins as
+Django admin lists them (a proxy of Django's user)."""
 
 import uuid
 
 from django.conf import settings
+from django.contrib.auth.models import User as AuthUser
 from django.db import models
 
 from confero.events.models import Site
@@ -33,3 +35,13 @@ class UserImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.get_state_display()})"
+
+
+class Planner(AuthUser):
+    """Django's users as the admin lists them: the console's logins (planners and operators),
+    not the attendees of confero.people, which are also called users."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "console login"
+        verbose_name_plural = "console logins (planners and operators)"

@@ -119,18 +119,20 @@ def page(
         **(context or {}),
     }
     if site is not None and event is not None:
-        full["site_switch"] = _site_switch(request, site)
+        full["site_switch"] = _site_switch(request, site, section)
     return render(request, template, full, status=status)
 
 
-def _site_switch(request: HttpRequest, site) -> list[dict]:
-    """Links to the same page on the event's other site (per-site pages: users, fields)."""
+def _site_switch(request: HttpRequest, site, section: str) -> list[dict]:
+    """Links to the same page on the event's other site; from a page of one record (a user, a
+    field: it exists on one site only), to the section's list there."""
     match = request.resolver_match
     links = []
-    for environment, label in Environment.choices[::1]:
+    for environment, label in Environment.choices:
         kwargs = {**match.kwargs, "env": environment}
-        # Only the list pages switch: a user or a field exists on one site only.
-        name = match.view_name if set(kwargs) <= {"code", "env"} else None
-        url = reverse(name, kwargs=kwargs) if name else None
+        if set(kwargs) <= {"code", "env"}:
+            url = reverse(match.view_name, kwargs=kwargs)
+        else:
+            url = reverse(f"console:{section}", kwargs={"code": kwargs["code"], "env": environment})
         links.append({"label": label, "url": url, "current": environment == site.environment})
     return links

@@ -142,7 +142,7 @@ def _field_page(request, site, field, *, rename=None, value_form=None, status=20
             "usage": field_usage(field),
             "values": values,
             "rename": rename or RenameFieldForm(initial={"display_name": field.display_name}),
-            "value_form": value_form or ValueForm(),
+            "value_form": value_form or _value_form(field),
             "is_profile": field.record_type == RecordType.PROFILE,
         },
         event=site.event,
@@ -172,18 +172,26 @@ def field(request: HttpRequest, site, pk: int) -> HttpResponse:
     return _field_page(request, site, found, rename=form, status=400)
 
 
+def _value_form(field, data=None) -> ValueForm:
+    """Only a profile field's values carry constraints: other fields' forms do not offer one."""
+    form = ValueForm(data)
+    if field.record_type != RecordType.PROFILE:
+        del form.fields["constraint"]
+    return form
+
+
 @require_POST
 @site_page
 def new_value(request: HttpRequest, site, pk: int) -> HttpResponse:
     found = request.scope.field(site, pk)
-    form = ValueForm(request.POST)
+    form = _value_form(found, request.POST)
     if form.is_valid():
         data = form.cleaned_data
+        spec = ValueSpec(
+            data["code"], data["label"].strip(), data["other"], data.get("constraint", "")
+        )
         try:
-            value = editing.define_value(
-                found,
-                ValueSpec(data["code"], data["label"].strip(), data["other"], data["constraint"]),
-            )
+            value = editing.define_value(found, spec)
         except ValidationFailed as exc:
             service_error(form, exc, fields=_VALUE_ERRORS)
         else:

@@ -1,4 +1,4 @@
-"""The console (Django admin) through HTTP: what it writes keeps the API's rules, because the
+"""Django admin (/admin/, superusers only) through HTTP: what it writes keeps the API's rules, because the
 API answers it — last-modified moved by every change (feeds with `since`), no text XML cannot
 carry, custom fields only shown (their rules are applied by `confero customfields import`)."""
 
@@ -182,7 +182,7 @@ def test_custom_fields_are_shown_in_the_console_but_not_changed(live, admin_clie
 
 def test_a_staff_user_who_is_not_a_superuser_is_not_let_in(live, client, django_user_model):
     """Model permissions are not per account: "view user" would show every account's attendees.
-    Until the console scopes its pages by account, only superusers get in."""
+    Planners use the console at /manage/, scoped by account; the admin lets in superusers only."""
     user = live.add_user(email="ada@example.org")
     staff = django_user_model.objects.create_user("planner", password="pw", is_staff=True)
     staff.user_permissions.set(Permission.objects.filter(codename__in=["view_user", "change_user"]))
