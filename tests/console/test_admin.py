@@ -1,6 +1,7 @@
-"""Django admin (/admin/, superusers only) through HTTP: what it writes keeps the API's rules, because the
-API answers it — last-modified moved by every change (feeds with `since`), no text XML cannot
-carry, custom fields only shown (their rules are applied by `confero customfields import`)."""
+"""Django admin (/admin/, superusers only) through HTTP: what it writes keeps the API's rules,
+because the API answers it — last-modified moved by every change (feeds with `since`), no text
+XML cannot carry, custom fields only shown (the console's pages and `confero customfields
+import` apply their rules)."""
 
 import re
 

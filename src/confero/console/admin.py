@@ -24,8 +24,7 @@ from confero.api.codes import CODES
 from confero.api.params import EMAIL_RE
 from confero.console.models import Planner
 from confero.customfields.models import Answer, CustomField, CustomValue
-from confero.errors import ValidationFailed
-from confero.errors import Conflict
+from confero.errors import Conflict, ValidationFailed
 from confero.events.models import Account, Event, Site
 from confero.people.models import User, UserStatus
 from confero.people.services import cancel_user, check_unique
@@ -222,7 +221,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         "expires_at",
         "revoked_at",
     )
-    fields = readonly_fields + ("label",)
+    fields = (*readonly_fields, "label")
 
     def has_add_permission(self, request):
         return False
