@@ -53,3 +53,46 @@ def open_site(
         enabled=True,
     )
     return site, issue_token(site.api_profile, label=label).plain
+
+
+# --- The console (issue 17) -------------------------------------------------------------------
+
+
+class PlannerFactory(factory.django.DjangoModelFactory):
+    """A console login: a Django user, planner of `accounts` (Account.organizers), with the
+    password PLANNER_PASSWORD."""
+
+    class Meta:
+        model = "auth.User"
+
+    username = factory.Sequence(lambda n: f"planner-{n}")
+
+    @classmethod
+    def _create(cls, model_class, *args, accounts=(), **kwargs):
+        user = model_class.objects.create_user(password=PLANNER_PASSWORD, **kwargs)
+        for account in accounts:
+            account.organizers.add(user)
+        return user
+
+
+PLANNER_PASSWORD = "correct horse battery"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    """An attendee of a site, through people.services.add_user (as every way in writes it)."""
+
+    class Meta:
+        model = "people.User"
+
+    first_name = "Ada"
+    last_name = factory.Sequence(lambda n: f"Lovelace{n}")
+    email = factory.Sequence(lambda n: f"user{n}@example.org")
+
+    @classmethod
+    def _create(cls, model_class, *args, site, **fields):
+        from django.db import transaction
+
+        from confero.people.services import add_user
+
+        with transaction.atomic():
+            return add_user(site, fields=fields)

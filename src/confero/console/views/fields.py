@@ -82,7 +82,11 @@ def fields(request: HttpRequest, site) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @site_page
 def new_field(request: HttpRequest, site) -> HttpResponse:
-    form = FieldForm(request.POST or None, initial={"record_type": request.GET.get("type")})
+    form = (
+        FieldForm(request.POST)
+        if request.method == "POST"
+        else FieldForm(initial={"record_type": request.GET.get("type")})
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -264,7 +268,7 @@ def recode(request: HttpRequest, site, pk: int) -> HttpResponse:
             f"The code '{found.code}' is set: integrations send it. Only a superuser can "
             "change it, after seeing where it is used.",
         )
-    form = RecodeForm(request.POST or None)
+    form = RecodeForm(request.POST) if request.method == "POST" else RecodeForm()
     if request.method == "POST" and form.is_valid():
         old = found.code
         try:

@@ -54,7 +54,7 @@ def _crumbs(site, *more) -> tuple:
 @require_http_methods(["GET", "POST"])
 @site_page
 def upload(request: HttpRequest, site) -> HttpResponse:
-    form = UploadForm(request.POST or None, request.FILES or None)
+    form = UploadForm(request.POST, request.FILES) if request.method == "POST" else UploadForm()
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data["file"]
         try:
