@@ -103,7 +103,9 @@ def test_page_sends_an_anonymous_visitor_to_the_login_page(world, client, name, 
     assert (response.status_code, response["Location"]) == (302, f"/manage/login/?next={url}")
 
 
-@pytest.mark.parametrize(("name", "method", "path", "status"), PAGES[1:], ids=[p[0] for p in PAGES[1:]])
+@pytest.mark.parametrize(
+    ("name", "method", "path", "status"), PAGES[1:], ids=[p[0] for p in PAGES[1:]]
+)
 def test_page_of_another_accounts_event_is_not_found(world, other_client, name, method, path,
                                                       status):  # fmt: skip
     response = ask(other_client, world, method, path, name)

@@ -116,7 +116,8 @@ def test_token_created_is_shown_once_works_and_is_stored_hashed(world, planner_c
         200,
         "max-age=0, no-cache, no-store, must-revalidate, private",
     )
-    assert plain.startswith(token.prefix) and plain not in str(token.__dict__)
+    assert plain.startswith(token.prefix)
+    assert plain not in str(token.__dict__)
     assert api.call("/alpha/api/event.do", {"apiToken": plain}).code == 0
     assert plain not in planner_client.get(PROFILE).content.decode()
 
