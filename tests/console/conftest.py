@@ -64,7 +64,8 @@ def world(db) -> World:
     call = ApiCall.objects.create(
         time=dt.datetime(2026, 3, 1, 10, 20, 30, 456000, tzinfo=dt.UTC), site=production,
         profile=production.api_profile, token_prefix="cfo_live_ABCDEFGH", method="POST",
-        path="/alpha/api/event.do", resource="event", client_ip="192.0.2.7", code=103, http_status=403, duration_ms=1.5,
+        path="/alpha/api/event.do", resource="event", client_ip="192.0.2.7", code=103,
+        http_status=403, duration_ms=1.5,
     )  # fmt: skip
     upload = UserImport.objects.create(
         site=production, planner=planner, filename="people.csv",
