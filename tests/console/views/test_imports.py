@@ -62,7 +62,8 @@ def test_import_all_writes_every_row_through_the_api_rules(world, planner_client
 
     assert "2 users imported." in text
     feed = alpha_api.call("userData")
-    assert [(u.findtext("email"), u.findtext("T-shirt-size")) for u in feed.xml.findall("user")] == [
+    users = feed.xml.findall("user")
+    assert [(u.findtext("email"), u.findtext("T-shirt-size")) for u in users] == [
         ("ada@example.org", ""), ("grace@example.org", "m"), ("alan@example.org", "l")]  # fmt: skip
     again = planner_client.get(uploaded["Location"])  # the import is done: its result, not a rerun
     assert "Imported: 2 users" in again.content.decode()
