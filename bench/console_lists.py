@@ -40,7 +40,7 @@ PAGES = [
 def measure(users: int, runs: int) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "confero.settings")
     sys.path.insert(0, str(BENCH))
-    import feeds_data  # noqa: PLC0415 - needs the environment set first
+    import feeds_data  # needs the environment set first
 
     feeds_data.main(users)
     from django.contrib.auth import get_user_model
@@ -69,9 +69,11 @@ def measure(users: int, runs: int) -> None:
     client = Client(HTTP_HOST="localhost")
     client.force_login(planner)
     print(f"{users:,} users on the site; {runs} runs per page; database: {connection.vendor}")
-    print(f"| page | median ms | slowest ms | queries | rows |\n|---|---:|---:|---:|---:|")
+    print("| page | median ms | slowest ms | queries | rows |\n|---|---:|---:|---:|---:|")
     for label, url, query in PAGES:
-        query = {k: {"MID": str(middle), "VALUE": str(value.pk)}.get(v, v) for k, v in query.items()}
+        query = {
+            k: {"MID": str(middle), "VALUE": str(value.pk)}.get(v, v) for k, v in query.items()
+        }
         times = []
         for _ in range(runs):
             with CaptureQueriesContext(connection) as queries:

@@ -262,9 +262,14 @@ class CustomValueInline(admin.TabularInline):
     model = CustomValue
     extra = 0
     can_delete = False
-    # The value ID is the custom value ID the API returns (rule 4).
-    fields = ("id", "code", "label", "is_other", "constraint", "position")
-    readonly_fields = ("id",)
+    # The value ID is the custom value ID the API returns (rule 4). Django hides a column named
+    # after the primary key in inlines: shown under its own name.
+    fields = ("value_id", "code", "label", "is_other", "constraint", "position")
+    readonly_fields = ("value_id",)
+
+    @admin.display(description="value ID")
+    def value_id(self, obj: CustomValue) -> int:
+        return obj.pk
 
     def has_add_permission(self, request, obj=None):
         return False
