@@ -182,3 +182,6 @@ def test_apis_page_shows_both_sites_side_by_side_with_their_urls(world, planner_
         "http://testserver/alpha/api/",
     ]
     assert [card.xpath("string(.//a[@class='button'])") for card in cards] == ["API profile"] * 2
+    assert [card.xpath(".//dt/text()") for card in cards] == [
+        ["API access", "Account Level Access", "IP allow-list", "Active tokens"]
+    ] * 2

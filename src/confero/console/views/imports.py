@@ -103,6 +103,11 @@ def preview(request: HttpRequest, site, pk) -> HttpResponse:
     found = request.scope.user_import(site, pk)
     if found.state == UserImport.State.IMPORTED:
         return _result_page(request, site, found)
+    try:
+        csvimport.parse(site, found.content)
+    except ValidationFailed as exc:  # a file that parsed at its upload: only if the rules moved
+        return page(request, "console/forbidden.html", {"message": exc.message}, event=site.event,
+                    site=site, section="users", status=400)  # fmt: skip
     if request.method == "POST":
         return _run(request, site, found, only_valid=request.POST.get("rows") == "valid")
     parsed = _parsed(request, site, found)
