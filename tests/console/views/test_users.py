@@ -187,6 +187,6 @@ def test_user_page_shows_custom_values_by_label(world, planner_client, alpha_api
     values = page.xpath("//dl[contains(@class, 'custom-values')]/dd")
     shown = dict(zip(terms, [" ".join(dd.text_content().split()) for dd in values], strict=True))
     assert (shown["Type of business "], shown["Dietary needs "]) == (
-        "Navy",
+        "Navy (Other: please specify)",
         "Vegetarian, Gluten-free",
     )

@@ -122,7 +122,11 @@ def user(request: HttpRequest, site, ref: str) -> HttpResponse:
     custom = []
     for field in fields:
         labels = {v.code: v.label for v in field.values.all()}
-        shown = [labels.get(sent, sent) for sent in held[field.code]]
+        other = next((v.label for v in field.values.all() if v.is_other), None)
+        shown = [
+            labels[sent] if sent in labels or not field.is_choice else f"{sent} ({other})"
+            for sent in held[field.code]
+        ]
         custom.append({"field": field, "values": shown})
     contact = [
         (userparams.LABELS[name], value)
