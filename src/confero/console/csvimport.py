@@ -13,18 +13,21 @@ shows them: the header is row 1.
 """
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from confero.api import codes
 from confero.api.params import RawParams
 from confero.api.registry import STANDARD_PARAMS
 from confero.console import userparams
+from confero.console.models import UserImport
 from confero.console.userparams import Checked, Refusal
 from confero.customfields.models import FieldType
 from confero.errors import ValidationFailed
@@ -238,6 +241,29 @@ def rejected_csv(parsed: Parsed, rows: Sequence[Row]) -> str:
         cells = (row.cells + [""] * width)[:width]
         writer.writerow([*cells, row.refusal.code, row.refusal.message])
     return out.getvalue()
+
+
+# --- The upload between its preview and its import ----------------------------------------------
+
+KEEP_UPLOADS = dt.timedelta(days=1)
+
+
+def store_upload(uploads, *, site, planner, filename: str, text: str):
+    """Keeps an uploaded file for its preview and import (`uploads`: the site's, from the
+    planner's scope); uploads nobody imported are forgotten after a day."""
+    with transaction.atomic():
+        uploads.filter(
+            state=UserImport.State.UPLOADED, created_at__lt=timezone.now() - KEEP_UPLOADS
+        ).delete()
+        return uploads.create(site=site, planner=planner, filename=filename[:200], content=text)
+
+
+def mark_imported(upload, *, written: int, parsed: Parsed, refused: Sequence[Row]) -> None:
+    """Inside the import's transaction: the upload is done, with the rows it refused as CSV."""
+    upload.state = UserImport.State.IMPORTED
+    upload.imported = written
+    upload.rejected = rejected_csv(parsed, refused) if refused else ""
+    upload.save(update_fields=["state", "imported", "rejected"])
 
 
 # --- Export ------------------------------------------------------------------------------------

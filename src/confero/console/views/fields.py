@@ -3,6 +3,7 @@ confero.customfields.editing, with the rules of `confero customfields import`. A
 is read-only; a superuser may change it on a page that first shows where it is used."""
 
 from django.contrib import messages
+from django.db import transaction
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -272,7 +273,8 @@ def recode(request: HttpRequest, site, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         old = found.code
         try:
-            change_field_code(found, form.cleaned_data["new_code"].strip(), actor=request.user)
+            with transaction.atomic():
+                change_field_code(found, form.cleaned_data["new_code"].strip(), actor=request.user)
         except ValidationFailed as exc:
             form.add_error("new_code", exc.message)
         else:

@@ -4,7 +4,6 @@ planner chooses, all valid rows (the refused ones come back as CSV); a long one 
 progress as the page streams."""
 
 import csv
-import datetime as dt
 import io
 
 from django import forms
@@ -24,7 +23,6 @@ from confero.people import services
 
 PROGRESS_EVERY = 250
 PREVIEW_ROWS = 200  # refused rows listed on the preview; all of them are in the CSV
-KEEP_UPLOADS = dt.timedelta(days=1)
 _MARK = "<!--progress-->"
 
 
@@ -65,14 +63,13 @@ def upload(request: HttpRequest, site) -> HttpResponse:
         except ValidationFailed as exc:
             form.add_error("file", exc.message)
         else:
-            with transaction.atomic():
-                # Uploads nobody imported are forgotten after a day.
-                request.scope.imports(site).filter(
-                    state=UserImport.State.UPLOADED, created_at__lt=timezone.now() - KEEP_UPLOADS
-                ).delete()
-                created = request.scope.imports(site).create(
-                    site=site, planner=request.user, filename=data.name[:200], content=text
-                )
+            created = csvimport.store_upload(
+                request.scope.imports(site),
+                site=site,
+                planner=request.user,
+                filename=data.name,
+                text=text,
+            )
             return redirect(_import_url(site, created))
     fields = userparams.user_fields(site)
     return page(
@@ -191,10 +188,7 @@ def _run(request, site, found: UserImport, *, only_valid: bool) -> HttpResponse:
                 written += 1
                 if written % PROGRESS_EVERY == 0:
                     yield f"<p>{written:,} of {total:,} users written…</p>\n"
-            found.state = UserImport.State.IMPORTED
-            found.imported = written
-            found.rejected = csvimport.rejected_csv(parsed, refused) if refused else ""
-            found.save(update_fields=["state", "imported", "rejected"])
+            csvimport.mark_imported(found, written=written, parsed=parsed, refused=refused)
         yield _outcome(site, found, parsed=parsed, written=written, refused=refused)
         yield tail
 
