@@ -160,15 +160,17 @@ def _run(request, site, found: UserImport, *, only_valid: bool) -> HttpResponse:
 
     def stream():
         yield head
+        # Checked again before the transaction (the site may have changed since the preview):
+        # on SQLite a transaction holds the database's write lock, which API writes wait for.
+        # A row the check passed and a concurrent call then took is refused by add_user itself.
+        parsed = csvimport.parse(site, found.content)
+        csvimport.validate(site, parsed, users)
+        refused = parsed.refused
+        if parsed.problems or (refused and not only_valid):
+            yield _outcome(site, found, parsed=parsed, written=0, refused=refused)
+            yield tail
+            return
         with transaction.atomic():
-            parsed = csvimport.parse(site, found.content)
-            csvimport.validate(site, parsed, users)
-            refused = parsed.refused
-            if parsed.problems or (refused and not only_valid):
-                transaction.set_rollback(True)
-                yield _outcome(site, found, parsed=parsed, written=0, refused=refused)
-                yield tail
-                return
             written = 0
             total = len(parsed.valid)
             for row in parsed.valid:
