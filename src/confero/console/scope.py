@@ -310,6 +310,23 @@ class Scope:
         self._mark(found.user)
         return found
 
+    # The whole programme of a site in three queries (copying it to the other site).
+
+    def site_session_times(self, site: Site) -> QuerySet[SessionTime]:
+        self.check(site)
+        return SessionTime.objects.filter(site=site).order_by("session_id", "date", "time", "id")
+
+    def site_session_files(self, site: Site) -> QuerySet[SessionFile]:
+        self.check(site)
+        return SessionFile.objects.filter(session__site=site).order_by("session_id", "position")
+
+    def site_session_answers(self, site: Site) -> QuerySet[Answer]:
+        """The custom values the site's sessions hold (fields are per site: so are these)."""
+        self.check(site)
+        return Answer.objects.filter(record_type=RecordType.SESSION, field__site=site).order_by(
+            "record_id", "id"
+        )
+
     # --- exhibitors ----------------------------------------------------------------------------
 
     def exhibitors(self, site: Site) -> QuerySet[Exhibitor]:
