@@ -202,7 +202,8 @@ class RegCodeForm(XmlSafeForm):
 
     def clean(self):
         data = super().clean()
-        if not data.get("registration_type") and not data.get("package"):
+        named = ("registration_type", "package")
+        if not any(data.get(name) or self.has_error(name) for name in named):
             raise forms.ValidationError(
                 "A registration code grants a registration type or a package."
             )

@@ -208,8 +208,9 @@ class Scope:
         )
 
     def balance(self, user: User) -> Decimal:
+        """To the cent: SQLite's SUM of decimals comes back as a float (35.5, not 35.50)."""
         self.check(user)
-        return account_balance(user)
+        return account_balance(user).quantize(Decimal("0.01"))
 
     def site_answers(self, site: Site) -> QuerySet[Answer]:
         """The custom values the site's users hold."""

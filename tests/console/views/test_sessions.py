@@ -27,7 +27,9 @@ def rows(response, table: str) -> list[list[str]]:
 
 def alerts(response) -> list[str]:
     page = html.fromstring(response.content)
-    found = page.xpath("//div[@role='alert']//li | //p[@class='error']")
+    found = page.xpath(
+        "//div[@role='alert']//li | //ul[@class='errorlist']/li | //p[@class='error']"
+    )
     return [" ".join(item.text_content().split()) for item in found]
 
 
