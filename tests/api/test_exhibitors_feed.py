@@ -278,9 +278,9 @@ def test_event_all_without_account_level_access_is_refused_with_110(live):
 
 # --- Query counts: no N+1 --------------------------------------------------------------------
 
-# The gate (site, profile, failed-auth counter, token), the token counter, the watermark (3 on
-# SQLite: savepoint, clock, release), custom fields, their values, one chunk of exhibitors, their
-# custom values, their files, their staff, the call log.
+# The gate (one query), the token's rate-limit lease, the watermark (3 on SQLite: savepoint,
+# clock, release), the custom fields and their values, one chunk of exhibitors, their custom
+# values, their files, their staff (the users' names joined in), the call log.
 EXHIBITOR_DATA_QUERIES = 12
 
 
