@@ -317,7 +317,13 @@ def test_custom_fields_lists_the_fields_of_exhibitors(live, live_site, exhibitor
                 values("sponsor_level"),
             ),
             field_xml(
-                event, "sectors", "Sectors", "Sectors", "exhibitor", "multichoice", values("sectors")
+                event,
+                "sectors",
+                "Sectors",
+                "Sectors",
+                "exhibitor",
+                "multichoice",
+                values("sectors"),
             ),
             field_xml(event, "hall", "Hall", "Hall", "exhibitor", "choice", values("hall")),
             field_xml(event, "tagline", "Tag line", "Tag-line", "exhibitor", "text"),

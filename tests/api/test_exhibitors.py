@@ -28,10 +28,13 @@ def error_xml(code: int, message: str) -> bytes:
 
 def answer_xml(exhibitor_id: int, code: str | None, custom: str = "") -> bytes:
     code_element = f"<exhibitorCode>{code}</exhibitorCode>" if code else "<exhibitorCode/>"
-    return DECLARATION + (
-        '<api><response code="0">Success</response>'
-        f"<exhibitorID>{exhibitor_id}</exhibitorID>{code_element}{custom}</api>"
-    ).encode()
+    return (
+        DECLARATION
+        + (
+            '<api><response code="0">Success</response>'
+            f"<exhibitorID>{exhibitor_id}</exhibitorID>{code_element}{custom}</api>"
+        ).encode()
+    )
 
 
 def last_call() -> ApiCall:
@@ -40,9 +43,7 @@ def last_call() -> ApiCall:
 
 def nothing_written() -> bool:
     return not (
-        Exhibitor.objects.exists()
-        or Participant.objects.exists()
-        or ExhibitorFile.objects.exists()
+        Exhibitor.objects.exists() or Participant.objects.exists() or ExhibitorFile.objects.exists()
     )
 
 
@@ -118,7 +119,9 @@ def test_add_exhibitor_with_a_code_already_used_is_refused_with_231(live, acme):
 
 
 def test_add_exhibitor_with_a_code_of_a_cancelled_exhibitor_is_refused_with_231(live, acme):
-    assert live.call("updateExhibitor", {"exhibitorCode": "ACME-1", "status": "cancelled"}).code == 0
+    assert (
+        live.call("updateExhibitor", {"exhibitorCode": "ACME-1", "status": "cancelled"}).code == 0
+    )
 
     result = live.call("addExhibitor", {"name": "Other", "exhibitorCode": "ACME-1"})
 
@@ -177,10 +180,13 @@ def test_add_exhibitor_as_json(live):
     result = live.call("addExhibitor", {"name": "Acme", "exhibitorCode": "A", "format": "json"})
 
     exhibitor = Exhibitor.objects.get()
-    assert result.body == (
-        '{"api": {"response": {"code": 0, "message": "Success"}, '
-        f'"exhibitorID": {exhibitor.pk}, "exhibitorCode": "A"}}}}'
-    ).encode()
+    assert (
+        result.body
+        == (
+            '{"api": {"response": {"code": 0, "message": "Success"}, '
+            f'"exhibitorID": {exhibitor.pk}, "exhibitorCode": "A"}}}}'
+        ).encode()
+    )
 
 
 # --- updateExhibitor.do: naming the exhibitor ----------------------------------------------------

@@ -18,11 +18,14 @@ def error_xml(code: int, message: str) -> bytes:
 
 
 def answer_xml(exhibitor: Exhibitor, custom: str) -> bytes:
-    return DECLARATION + (
-        '<api><response code="0">Success</response>'
-        f"<exhibitorID>{exhibitor.pk}</exhibitorID><exhibitorCode>ACME-1</exhibitorCode>"
-        f"{custom}</api>"
-    ).encode()
+    return (
+        DECLARATION
+        + (
+            '<api><response code="0">Success</response>'
+            f"<exhibitorID>{exhibitor.pk}</exhibitorID><exhibitorCode>ACME-1</exhibitorCode>"
+            f"{custom}</api>"
+        ).encode()
+    )
 
 
 def held(exhibitor: Exhibitor) -> list[tuple[str, str | None, str]]:

@@ -28,7 +28,9 @@ def feed_time(result) -> int:
 
 
 def listed(result) -> list[tuple[str, str]]:
-    return [(e.findtext("exhibitorCode"), e.findtext("status")) for e in result.xml.findall("exhibitor")]
+    return [
+        (e.findtext("exhibitorCode"), e.findtext("status")) for e in result.xml.findall("exhibitor")
+    ]
 
 
 def add(site: SiteApi, **params) -> Exhibitor:
@@ -76,28 +78,32 @@ def test_exhibitor_data_is_a_streamed_feed_in_the_contracts_order(
 
     assert result.status == 200
     assert result.headers["Content-Type"] == "application/xml; charset=utf-8"
-    assert result.body == DECLARATION + (
-        f'<exhibitors time="{feed_time(result)}"><response code="0">Success</response>'
-        f"<exhibitor><exhibitorID>{acme.pk}</exhibitorID><exhibitorCode>ACME-1</exhibitorCode>"
-        "<name>Acme &amp; Sons</name><status>active</status><type>Gold sponsor</type>"
-        "<description>Rockets &lt;b&gt;and&lt;/b&gt; anvils</description>"
-        "<url>https://acme.example.org/</url><email>booth@acme.example.org</email>"
-        "<booth>H2-114</booth>"
-        "<exhibitorFile><type>image/png</type><displayName>Logo</displayName>"
-        "<description>Square</description><url>https://cdn.example.org/logo.png</url>"
-        "</exhibitorFile>"
-        "<exhibitorFile><type>application/pdf</type><displayName>Brochure</displayName>"
-        "<description/><url>https://cdn.example.org/b.pdf</url></exhibitorFile>"
-        '<Sponsor-level other="Platinum">other</Sponsor-level>'
-        "<Sectors>space</Sectors><Sectors>tools</Sectors><Hall/><Tag-line/>"
-        f"<participant><role>Sales</role><userRef>{grace.user_ref}</userRef>"
-        "<firstName>Grace</firstName><lastName>Hopper</lastName>"
-        "<participantEmail>grace@example.org</participantEmail></participant>"
-        f"<participant><role>Lead</role><userRef>{ada.user_ref}</userRef>"
-        "<firstName>Ada</firstName><lastName>Lovelace</lastName>"
-        "<participantEmail>ada@example.org</participantEmail></participant>"
-        f"<eventGUID>{live_site.event.guid_text}</eventGUID></exhibitor></exhibitors>"
-    ).encode()
+    assert (
+        result.body
+        == DECLARATION
+        + (
+            f'<exhibitors time="{feed_time(result)}"><response code="0">Success</response>'
+            f"<exhibitor><exhibitorID>{acme.pk}</exhibitorID><exhibitorCode>ACME-1</exhibitorCode>"
+            "<name>Acme &amp; Sons</name><status>active</status><type>Gold sponsor</type>"
+            "<description>Rockets &lt;b&gt;and&lt;/b&gt; anvils</description>"
+            "<url>https://acme.example.org/</url><email>booth@acme.example.org</email>"
+            "<booth>H2-114</booth>"
+            "<exhibitorFile><type>image/png</type><displayName>Logo</displayName>"
+            "<description>Square</description><url>https://cdn.example.org/logo.png</url>"
+            "</exhibitorFile>"
+            "<exhibitorFile><type>application/pdf</type><displayName>Brochure</displayName>"
+            "<description/><url>https://cdn.example.org/b.pdf</url></exhibitorFile>"
+            '<Sponsor-level other="Platinum">other</Sponsor-level>'
+            "<Sectors>space</Sectors><Sectors>tools</Sectors><Hall/><Tag-line/>"
+            f"<participant><role>Sales</role><userRef>{grace.user_ref}</userRef>"
+            "<firstName>Grace</firstName><lastName>Hopper</lastName>"
+            "<participantEmail>grace@example.org</participantEmail></participant>"
+            f"<participant><role>Lead</role><userRef>{ada.user_ref}</userRef>"
+            "<firstName>Ada</firstName><lastName>Lovelace</lastName>"
+            "<participantEmail>ada@example.org</participantEmail></participant>"
+            f"<eventGUID>{live_site.event.guid_text}</eventGUID></exhibitor></exhibitors>"
+        ).encode()
+    )
 
 
 def test_exhibitor_data_without_fields_files_or_staff_ends_with_the_event_guid(live, live_site):
@@ -105,21 +111,29 @@ def test_exhibitor_data_without_fields_files_or_staff_ends_with_the_event_guid(l
 
     result = live.call("exhibitorData")
 
-    assert result.body == DECLARATION + (
-        f'<exhibitors time="{feed_time(result)}"><response code="0">Success</response>'
-        f"<exhibitor><exhibitorID>{acme.pk}</exhibitorID><exhibitorCode/><name>Acme</name>"
-        "<status>active</status><type/><description/><url/><email/><booth/>"
-        f"<eventGUID>{live_site.event.guid_text}</eventGUID></exhibitor></exhibitors>"
-    ).encode()
+    assert (
+        result.body
+        == DECLARATION
+        + (
+            f'<exhibitors time="{feed_time(result)}"><response code="0">Success</response>'
+            f"<exhibitor><exhibitorID>{acme.pk}</exhibitorID><exhibitorCode/><name>Acme</name>"
+            "<status>active</status><type/><description/><url/><email/><booth/>"
+            f"<eventGUID>{live_site.event.guid_text}</eventGUID></exhibitor></exhibitors>"
+        ).encode()
+    )
 
 
 def test_exhibitor_data_of_a_site_without_exhibitors_is_an_empty_feed(live):
     result = live.call("exhibitorData")
 
-    assert result.body == DECLARATION + (
-        f'<exhibitors time="{feed_time(result)}"><response code="0">Success</response>'
-        "</exhibitors>"
-    ).encode()
+    assert (
+        result.body
+        == DECLARATION
+        + (
+            f'<exhibitors time="{feed_time(result)}"><response code="0">Success</response>'
+            "</exhibitors>"
+        ).encode()
+    )
 
 
 def test_exhibitor_data_lists_exhibitors_in_creation_order_cancelled_ones_included(live):

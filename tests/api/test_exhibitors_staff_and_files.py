@@ -9,6 +9,7 @@ from tests.exhibitors.stored import aged, files, modified_at, staff
 
 DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 BROCHURE = "Brochure|application/pdf|48213|https://cdn.example.org/b.pdf"
+FORM = "name|type|size|url"
 LOGO = "Logo|image/png|2048|https://cdn.example.org/logo.png|Square, 512 px | transparent"
 
 
@@ -183,7 +184,7 @@ def test_participant_user_key_is_not_a_user_ref(live, people):
 
 
 def test_update_exhibitor_participants_replace_the_staff(live, people, acme):
-    ada, grace, alan = people
+    ada, _, alan = people
 
     result = live.call(
         "updateExhibitor",
@@ -279,12 +280,12 @@ def test_file_parts_are_trimmed_and_type_may_be_empty(live):
 @pytest.mark.parametrize(
     ("value", "rule"),
     [
-        ("Brochure|pdf|12", "name|type|size|url (four parts separated by '|')"),
-        ("Brochure", "name|type|size|url (four parts separated by '|')"),
-        ("|pdf|12|https://x.org/b", "name|type|size|url with a name and a url"),
-        ("Brochure|pdf|12|", "name|type|size|url with a name and a url"),
-        ("Brochure|pdf|12 kB|https://x.org/b", "name|type|size|url with the size in bytes (a whole number)"),
-        ("Brochure|pdf|-1|https://x.org/b", "name|type|size|url with the size in bytes (a whole number)"),
+        ("Brochure|pdf|12", f"{FORM} (four parts separated by '|')"),
+        ("Brochure", f"{FORM} (four parts separated by '|')"),
+        ("|pdf|12|https://x.org/b", f"{FORM} with a name and a url"),
+        ("Brochure|pdf|12|", f"{FORM} with a name and a url"),
+        ("Brochure|pdf|12 kB|https://x.org/b", f"{FORM} with the size in bytes (a whole number)"),
+        ("Brochure|pdf|-1|https://x.org/b", f"{FORM} with the size in bytes (a whole number)"),
     ],
 )  # fmt: skip
 def test_file_not_in_the_form_name_type_size_url_is_refused_with_201(live, value, rule):

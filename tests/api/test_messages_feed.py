@@ -69,17 +69,21 @@ def test_messages_lists_received_and_sent_newest_first_with_read_state(live, liv
     guid = live_site.event.guid_text
     assert result.status == 200
     assert result.headers["Content-Type"] == "application/xml; charset=utf-8"
-    assert result.body == DECLARATION + (
-        f'<messages time="{feed_time(result)}"><response code="0">Success</response>'
-        f"<message><messageID>{second.pk}</messageID><direction>in</direction>"
-        f"<fromUserRef>{grace.user_ref}</fromUserRef><toUserRef>{ada.user_ref}</toUserRef>"
-        f"<subject>Re: Lunch?</subject><body>Yes!</body><sent>{stamp(second)}</sent>"
-        f"<read>false</read><eventGUID>{guid}</eventGUID></message>"
-        f"<message><messageID>{first.pk}</messageID><direction>out</direction>"
-        f"<fromUserRef>{ada.user_ref}</fromUserRef><toUserRef>{grace.user_ref}</toUserRef>"
-        f"<subject>Lunch?</subject><body>Booth C3 at noon.</body><sent>{stamp(first)}</sent>"
-        f"<read>true</read><eventGUID>{guid}</eventGUID></message></messages>"
-    ).encode()
+    assert (
+        result.body
+        == DECLARATION
+        + (
+            f'<messages time="{feed_time(result)}"><response code="0">Success</response>'
+            f"<message><messageID>{second.pk}</messageID><direction>in</direction>"
+            f"<fromUserRef>{grace.user_ref}</fromUserRef><toUserRef>{ada.user_ref}</toUserRef>"
+            f"<subject>Re: Lunch?</subject><body>Yes!</body><sent>{stamp(second)}</sent>"
+            f"<read>false</read><eventGUID>{guid}</eventGUID></message>"
+            f"<message><messageID>{first.pk}</messageID><direction>out</direction>"
+            f"<fromUserRef>{ada.user_ref}</fromUserRef><toUserRef>{grace.user_ref}</toUserRef>"
+            f"<subject>Lunch?</subject><body>Booth C3 at noon.</body><sent>{stamp(first)}</sent>"
+            f"<read>true</read><eventGUID>{guid}</eventGUID></message></messages>"
+        ).encode()
+    )
 
 
 def test_messages_of_a_user_without_messages_is_an_empty_feed(live, people):
@@ -87,9 +91,13 @@ def test_messages_of_a_user_without_messages_is_an_empty_feed(live, people):
 
     result = inbox(live, people[0])
 
-    assert result.body == DECLARATION + (
-        f'<messages time="{feed_time(result)}"><response code="0">Success</response></messages>'
-    ).encode()
+    assert (
+        result.body
+        == DECLARATION
+        + (
+            f'<messages time="{feed_time(result)}"><response code="0">Success</response></messages>'
+        ).encode()
+    )
 
 
 def test_messages_markup_in_a_message_is_text_escaped_in_xml(live, people):

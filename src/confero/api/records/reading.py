@@ -1,8 +1,9 @@
 """Reading records in chunks: memory stays flat whatever the number of records (contract §8).
 
 A chunk is CHUNK records by primary key (keyset pagination; descending for a record type
-declared `newest_first`), their custom values and each of their nested lists: one query each, whatever the chunk's size. Rows come as the database driver
-returns them, without Django's converters: the renderer writes each kind of value from that
+declared `newest_first`), their custom values and each of their nested lists: one query each,
+whatever the chunk's size. Rows come as the database driver returns them, without Django's
+converters: the renderer writes each kind of value from that
 (timestamps, dates and times of day are read as text, which spares parsing them into Python
 objects only to format them again).
 

@@ -241,7 +241,9 @@ def _named_exhibitor(site: Site, params: dict[str, Any]) -> Exhibitor:
     """The exhibitor named by exhibitorID and/or exhibitorCode: both given must name the same."""
     by_id, by_code = params.get("exhibitorID"), params.get("exhibitorCode") or None
     if by_id is None and by_code is None:
-        raise ApiError(codes.PARAM_MISSING, "parameter 'exhibitorID' or 'exhibitorCode' is required")
+        raise ApiError(
+            codes.PARAM_MISSING, "parameter 'exhibitorID' or 'exhibitorCode' is required"
+        )
     named = [
         services.get_exhibitor(site, exhibitor_id=by_id) if by_id is not None else None,
         services.get_exhibitor(site, exhibitor_code=by_code) if by_code is not None else None,
