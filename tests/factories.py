@@ -1,6 +1,9 @@
 """factory_boy factories. Events are made through the service, so they get both sites and
 their API profiles exactly as in production."""
 
+import datetime as dt
+from decimal import Decimal
+
 import factory
 
 from confero.access.services import configure_profile
@@ -13,6 +16,11 @@ from confero.messaging.models import Message
 from confero.messaging.services import send_message
 from confero.people.models import User
 from confero.people.services import add_user
+from confero.programme.models import Session, SessionTime
+from confero.programme.services import add_session, add_session_time
+from confero.registration.catalogue import create_package, create_regcode, create_registration_type
+from confero.registration.models import Order, Package, RegCode, RegistrationType
+from confero.registration.services import add_order
 
 
 class AccountFactory(factory.django.DjangoModelFactory):
@@ -108,3 +116,135 @@ class MessageFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class, *args, sender, recipient, subject, body):
         return send_message(sender, recipient, subject=subject, body=body)
+
+
+# ---------------------------------------------------------------------------------------------
+# Registration (confero.registration): users who order, the catalogue, orders. Made through
+# the services, as the registration system's calls make them.
+# ---------------------------------------------------------------------------------------------
+
+
+class RegistrantFactory(factory.django.DjangoModelFactory):
+    """An active user of a site (people.User), made by people.services.add_user."""
+
+    class Meta:
+        model = User
+
+    site = factory.LazyFunction(lambda: site_of(EventFactory()))
+    first_name = "Kat"
+    last_name = factory.Sequence(lambda n: f"Johnson {n}")
+    email = factory.Sequence(lambda n: f"kat{n}@example.org")
+
+    @classmethod
+    def _create(cls, model_class, *args, site, **fields):
+        return add_user(site, fields=fields)
+
+
+class RegistrationTypeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RegistrationType
+
+    site = factory.LazyFunction(lambda: site_of(EventFactory()))
+    code = factory.Sequence(lambda n: f"RT{n}")
+    name = factory.LazyAttribute(lambda o: f"Registration {o.code}")
+    price = Decimal("300.00")
+
+    @classmethod
+    def _create(cls, model_class, *args, site, **fields):
+        return create_registration_type(site, **fields)
+
+
+class PackageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Package
+
+    site = factory.LazyFunction(lambda: site_of(EventFactory()))
+    code = factory.Sequence(lambda n: f"PKG{n}")
+    name = factory.LazyAttribute(lambda o: f"Package {o.code}")
+    price = Decimal("120.00")
+    for_guest = False
+
+    @classmethod
+    def _create(cls, model_class, *args, site, **fields):
+        return create_package(site, **fields)
+
+
+class RegCodeFactory(factory.django.DjangoModelFactory):
+    """A code granting a new package of its site (pass `package=None` and a
+    `registration_type` for one that grants a registration type only)."""
+
+    class Meta:
+        model = RegCode
+
+    site = factory.LazyFunction(lambda: site_of(EventFactory()))
+    code = factory.Sequence(lambda n: f"CODE{n}")
+    package = factory.SubFactory(PackageFactory, site=factory.SelfAttribute("..site"))
+    registration_type = None
+    uses = None
+
+    @classmethod
+    def _create(cls, model_class, *args, site, code, package, registration_type, uses):
+        return create_regcode(
+            site,
+            code=code,
+            package=package.code if package else None,
+            registration_type=registration_type.code if registration_type else None,
+            uses=uses,
+        )
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    """A Purchase of a registrant: by default one item named and priced by the registration
+    system."""
+
+    class Meta:
+        model = Order
+
+    user = factory.SubFactory(RegistrantFactory)
+    items = factory.LazyFunction(lambda: [("Conference pass", Decimal("250.00"))])
+    regcode = None
+    order_number = None
+
+    @classmethod
+    def _create(cls, model_class, *args, user, items, regcode, order_number):
+        return add_order(
+            user, items=items, regcode=regcode.code if regcode else None, order_number=order_number
+        )
+
+
+# --- Programme: sessions and session times (issue 14) ----------------------------------------
+# Made through their services, as events are: the rows are what the API would write. Attendees
+# are UserFactory's users.
+
+
+class SessionFactory(factory.django.DjangoModelFactory):
+    """`assignments` (custom values, constraint values among them) go to add_session too."""
+
+    class Meta:
+        model = Session
+
+    site = factory.LazyFunction(lambda: site_of(EventFactory()))
+    abbreviation = factory.Sequence(lambda n: f"S{n}")
+    title = factory.Sequence(lambda n: f"Session {n}")
+
+    @classmethod
+    def _create(cls, model_class, *args, site, assignments=(), **fields):
+        return add_session(site, fields=fields, assignments=assignments)
+
+
+class SessionTimeFactory(factory.django.DjangoModelFactory):
+    """An hour on the first morning, unlimited, without a waitlist, unless told otherwise."""
+
+    class Meta:
+        model = SessionTime
+
+    session = factory.SubFactory(SessionFactory)
+    date = dt.date(2026, 6, 1)
+    time = dt.time(10, 0)
+    length = 60
+    capacity = 0
+    waitlist = False
+
+    @classmethod
+    def _create(cls, model_class, *args, session, **fields):
+        return add_session_time(session, fields=fields)

@@ -50,8 +50,10 @@ INSTALLED_APPS = [
     "confero.access",
     "confero.customfields",
     "confero.people",
+    "confero.programme",
     "confero.exhibitors",
     "confero.messaging",
+    "confero.registration",
     "confero.api",
     "confero.console",
 ]
