@@ -24,7 +24,6 @@ message per sendMessage.do row. Any bad answer or failed check makes the run INV
 import argparse
 import datetime as dt
 import http.client
-import os
 import re
 import shutil
 import signal
@@ -36,10 +35,11 @@ import time
 import uuid
 from pathlib import Path
 
+from lxml import etree
+
 import event_do as ed
 import pgcluster
 import update_user as uu
-from lxml import etree
 
 SEND_LUA = ed.BENCH_DIR / "send_message.lua"
 FEED_SHARE, SEND_SHARE = 0.50, 0.80
@@ -289,9 +289,7 @@ def rate_rounds(port: int, token: str, env: dict, refs: Path, pg_pid, args) -> d
     stored = int(out.split()[-1])
     if stored != delta.get("sendMessage:0", 0):
         problems.append(f"{stored} messages stored for {delta.get('sendMessage:0')} logged")
-    ratios = [
-        s.rps / u.rps for s, u in zip(runs["sendMessage"], runs["updateUser"], strict=True)
-    ]
+    ratios = [s.rps / u.rps for s, u in zip(runs["sendMessage"], runs["updateUser"], strict=True)]
     return {"runs": runs, "ratios": ratios, "share": statistics.median(ratios),
             "messages": stored, "problems": problems}  # fmt: skip
 
