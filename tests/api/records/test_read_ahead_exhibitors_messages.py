@@ -2,7 +2,7 @@
 read their next chunk on a connection of the feed's own while the current one streams
 (confero.api.records.reading), and the feed is the one read chunk by chunk on the call's own
 connection. The chunk size is cut to 2 so that a few records make several chunks. userData.do's:
-test_user_data_read_ahead.py."""
+test_reading.py."""
 
 import re
 
