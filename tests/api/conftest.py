@@ -15,10 +15,11 @@ from confero.customfields.models import CustomField
 from confero.people.models import User
 
 FIELDS_FILE = Path(__file__).with_name("custom_fields.json")
+EXHIBITOR_FIELDS_FILE = Path(__file__).with_name("exhibitor_fields.json")
 
 
-def import_test_fields(site) -> dict[str, CustomField]:
-    config.import_fields(site, config.load(str(FIELDS_FILE)))
+def import_test_fields(site, path: Path = FIELDS_FILE) -> dict[str, CustomField]:
+    config.import_fields(site, config.load(str(path)))
     return {field.code: field for field in CustomField.objects.filter(site=site)}
 
 
@@ -26,6 +27,12 @@ def import_test_fields(site) -> dict[str, CustomField]:
 def fields(live_site) -> dict[str, CustomField]:
     """The fields of custom_fields.json on the live site, by code."""
     return import_test_fields(live_site.site)
+
+
+@pytest.fixture
+def exhibitor_fields(live_site) -> dict[str, CustomField]:
+    """The fields of exhibitor_fields.json on the live site (exhibitors' only), by code."""
+    return import_test_fields(live_site.site, EXHIBITOR_FIELDS_FILE)
 
 
 @dataclass
