@@ -96,6 +96,8 @@ class RecordType:
     root: str | None = None  # the feed's root: <user-data time="…">
     site_column: str = "site_id"
     modified_column: str = "modified_at"  # what `since` compares
+    # Records by primary key, descending (a user's messages, newest first); else ascending.
+    newest_first: bool = False
     read_columns: tuple[Column, ...] = field(init=False, default=())
 
     def __post_init__(self) -> None:
