@@ -20,6 +20,7 @@ from confero.programme.services import schedule_session
 from confero.registration.models import Order
 from tests.api.conftest import SiteApi, import_test_fields
 from tests.conftest import OpenSite
+from tests.console.browser import chromium, page  # noqa: F401 (the browser tests' fixtures)
 from tests.factories import (
     AccountFactory,
     EventFactory,
