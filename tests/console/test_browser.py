@@ -14,11 +14,18 @@ import pytest
 from confero.access.models import ApiToken
 from confero.customfields.models import CustomField
 from confero.people.models import User
+from confero.programme.models import SessionTime
+from confero.programme.services import schedule_session, set_speakers
 from tests.console.browser import api, log_in, shot
 from tests.factories import (
     AccountFactory,
     EventFactory,
+    ExhibitorFactory,
+    OrderFactory,
+    PackageFactory,
     PlannerFactory,
+    SessionFactory,
+    SessionTimeFactory,
     UserFactory,
     open_site,
     site_of,
@@ -175,14 +182,26 @@ def test_csv_import_with_a_bad_row_names_it_and_writes_nothing(page, world, tmp_
 def test_every_console_page_answers_without_a_server_error(page, world):
     """Every page the console links to, followed from the event's Manage page until none is new
     (downloads aside): none answers 5xx (the `page` fixture checks every answer, static files
-    included). Also the remaining screenshots."""
+    included). The sites hold a record of each kind — a session with a time and a seat, an
+    exhibitor with staff, an order, a catalogue, on both sites (so copying has a preview to
+    show) — so every record's pages are reached. Also the remaining screenshots."""
     alpha = site_of(world["alpha"])
     CustomField.objects.create(site=alpha, record_type="user", code="tier", display_name="Tier",
                                field_type="choice")  # fmt: skip
+    ada = User.objects.get()
+    for site in (alpha, site_of(world["alpha"], "uat")):
+        session = SessionFactory(site=site, abbreviation="KEY", title=f"Keynote {site.pk}")
+        time = SessionTimeFactory(session=session, capacity=1, waitlist=True)
+        ExhibitorFactory(site=site, name="Acme Robotics")
+        PackageFactory(site=site, code="DINNER")
+    schedule_session(ada, time := SessionTime.objects.filter(site=alpha).get())
+    set_speakers(time.session, [(ada, "chair")])
+    ExhibitorFactory(site=alpha, name="Globex", participants=[(ada, "sales")])
+    OrderFactory(user=ada, items=["DINNER"], order_number="ORD-1")
     log_in(page, "planner")
 
     seen, queue = set(), [page.base + "/manage/events/alpha/"]
-    while queue and len(seen) < 80:
+    while queue and len(seen) < 160:
         url = queue.pop(0)
         if url in seen:
             continue
@@ -195,17 +214,27 @@ def test_every_console_page_answers_without_a_server_error(page, world):
             if link.startswith(page.base + "/manage/") and not link.endswith(".csv")
             and "logout" not in link
         )  # fmt: skip
+    session = time.session
     for name, path in [
         ("08-users", "/manage/events/alpha/production/users/"),
-        ("09-user", f"/manage/events/alpha/production/users/{User.objects.get().user_ref}/"),
+        ("09-user", f"/manage/events/alpha/production/users/{ada.user_ref}/"),
         ("10-call-log", "/manage/events/alpha/calls/"),
         ("11-copy-configuration", "/manage/events/alpha/settings/copy/"),
+        ("17-sessions", "/manage/events/alpha/production/sessions/"),
+        ("18-exhibitors", "/manage/events/alpha/production/exhibitors/"),
+        ("19-catalogue", "/manage/events/alpha/production/orders/catalogue/"),
+        ("20-session-speakers", f"/manage/events/alpha/production/sessions/{session.pk}/speakers/"),
     ]:
         page.goto(page.base + path)
         shot(page, name)
 
     paths = {url.removeprefix(page.base).split("?")[0] for url in seen}
+    base = "/manage/events/alpha/production/"
     assert {"/manage/password/", "/manage/events/alpha/calls/",
-            "/manage/events/alpha/production/users/new/",
-            "/manage/events/alpha/uat/fields/new/"} <= paths  # fmt: skip
-    assert len(paths) >= 20
+            f"{base}users/new/", "/manage/events/alpha/uat/fields/new/",
+            f"{base}sessions/{session.pk}/times/{time.pk}/",
+            f"{base}sessions/{session.pk}/times/{time.pk}/edit/",
+            f"{base}sessions/{session.pk}/files/", f"{base}exhibitors/new/",
+            f"{base}orders/catalogue/", "/manage/events/alpha/uat/orders/"} <= paths  # fmt: skip
+    assert len([p for p in paths if "/exhibitors/" in p and p.endswith("/staff/")]) == 3
+    assert len(paths) >= 50
