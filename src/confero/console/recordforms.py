@@ -8,14 +8,20 @@ Speakers, booth staff and files are edited as text, one per line, in the API's o
 (exhibitors: `| description` after it), so what a planner types is what an integration sends.
 """
 
+import re
 from dataclasses import dataclass
 
 from django import forms
 
+from confero.api.params import Invalid, email
 from confero.console.forms import XmlSafeForm
 from confero.programme.services.times import MAX_CAPACITY, MAX_LENGTH_MINUTES
 
 _MONO = {"class": "mono", "spellcheck": "false"}
+# As the API's `file` parameter: a size of up to 15 digits, a description of up to 10,000
+# characters (api/resources/exhibitors.py).
+_SIZE = re.compile(r"[0-9]{1,15}")
+FILE_DESCRIPTION_MAX = 10_000
 
 
 class SessionForm(XmlSafeForm):
@@ -78,7 +84,17 @@ class ExhibitorForm(XmlSafeForm):
     booth = forms.CharField(max_length=100, required=False)
     url = forms.CharField(max_length=2000, required=False, label="Web site")
     email = forms.CharField(max_length=254, required=False)
-    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 5}))
+    description = forms.CharField(
+        max_length=10_000, required=False, widget=forms.Textarea(attrs={"rows": 5})
+    )
+
+    def clean_email(self) -> str:
+        """The API's rule for `email` (addExhibitor.do answers 201 otherwise)."""
+        value = self.cleaned_data["email"]
+        try:
+            return email(value) if value else value
+        except Invalid as exc:
+            raise forms.ValidationError(str(exc)) from None
 
     def fields_for_service(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.fields}
@@ -158,11 +174,17 @@ class FilesForm(XmlSafeForm):
             if len(parts) < 4:
                 problems.append(f"line {number}: name | type | size | url, separated by '|'")
                 continue
-            size = parts[2]
-            if not size.isdigit():
+            size, description = parts[2], "|".join(parts[4:])
+            if not _SIZE.fullmatch(size):
                 problems.append(f"line {number}: the size is a whole number of bytes")
                 continue
-            found.append(FileLine(parts[0], parts[1], int(size), parts[3], "|".join(parts[4:])))
+            if len(description) > FILE_DESCRIPTION_MAX:
+                problems.append(
+                    f"line {number}: a description takes at most {FILE_DESCRIPTION_MAX:,} "
+                    "characters"
+                )
+                continue
+            found.append(FileLine(parts[0], parts[1], int(size), parts[3], description))
         if problems:
             raise forms.ValidationError(problems)
         return found

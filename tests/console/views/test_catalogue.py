@@ -6,7 +6,7 @@ import pytest
 from confero.registration.models import Package, RegCode, RegistrationType
 from tests.console.conftest import manage
 from tests.console.views.test_sessions import alerts, rows
-from tests.factories import RegCodeFactory
+from tests.factories import PackageFactory, RegCodeFactory, RegistrationTypeFactory
 
 CATALOGUE = "orders/catalogue/"
 
@@ -76,3 +76,21 @@ def test_catalogue_refuses_what_its_rules_refuse(world, planner_client, path, da
     assert (response.status_code, alerts(response)) == (400, refused)
     after = (RegistrationType.objects.count(), Package.objects.count(), RegCode.objects.count())
     assert after == before
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_catalogue_queries_do_not_grow_with_entries(
+    world, planner_client, django_assert_num_queries, count
+):
+    for _ in range(count - 1):
+        RegistrationTypeFactory(site=world.production)
+        PackageFactory(site=world.production)
+    for _ in range(count):
+        RegCodeFactory(site=world.production, package=Package.objects.get(code="DINNER"))
+
+    # session, user, event, sites; types, packages, codes (with what they grant and their
+    # orders counted); the code form's choices of types and packages
+    with django_assert_num_queries(9):
+        response = planner_client.get(manage(world, CATALOGUE))
+    found = [len(rows(response, t)) for t in ("registration-types", "packages", "regcodes")]
+    assert found == [count, count, count]

@@ -114,8 +114,9 @@ def test_exhibitor_added_in_the_console_is_stored(world, planner_client):
         ),
         ({"name": "   "}, ["This field is required."]),
         ({"name": "Bad\x01"}, ["contains the character U+0001, which XML cannot carry"]),
+        ({"name": "Globex", "email": "sales at globex"}, ["an email address"]),
     ],
-    ids=["code taken", "no name", "not XML"],
+    ids=["code taken", "no name", "not XML", "not an email"],
 )
 def test_exhibitor_form_refuses_what_the_services_refuse(world, planner_client, data, refused):
     response = planner_client.post(manage(world, "exhibitors/new/"), data)
