@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from confero.api.registry import REGISTRY
 from confero.exhibitors.models import Exhibitor
 from confero.programme.models import Session, SessionTime
 from confero.programme.services import schedule_session
@@ -72,6 +73,12 @@ def test_session_created_with_a_time_then_scheduled_shows_attendees_and_waitlist
     assert shown == [
         [str(time.pk), "2026-06-01", "09:30", "45", "Hall A", "1", "0", "0", "on", "active"]
     ]
+    if "sessionData" in REGISTRY:  # the programme's resources, once they are served
+        feed = api_document(page.base, "/alpha/api/sessionData.do", apiToken=world["token"])
+        offered = feed.find("session/sessionTime")
+        assert feed.findtext("session/abbreviation") == "KEY"
+        assert [offered.findtext(n) for n in ("sessionTimeID", "room", "capacity")] == [
+            str(time.pk), "Hall A", "1"]  # fmt: skip
 
     schedule_session(world["ada"], time)
     schedule_session(world["bob"], time)
