@@ -44,6 +44,9 @@ _TABLE = [
     Code(230, 404, "exhibitor not found"),
     Code(231, 409, "exhibitorCode already used"),
     Code(240, 404, "message recipient not found or cancelled"),
+    Code(250, 404, "order not found"),
+    Code(251, 409, "orderNumber already used"),
+    Code(252, 400, "registration code not valid or used up"),
     Code(300, 400, "unknown custom field code"),
     Code(301, 400, "custom field value not recognised"),
     Code(302, 400, "custom field takes one value only"),
@@ -72,6 +75,9 @@ USERREF_CANNOT_ACT = 212
 USER_IDS_DISAGREE = 213
 EMAIL_TAKEN = 214
 USER_CANCELLED = 215
+ORDER_NOT_FOUND = 250
+ORDER_NUMBER_TAKEN = 251
+REGCODE_REFUSED = 252
 UNKNOWN_FIELD = 300
 UNKNOWN_VALUE = 301
 SINGLE_VALUE_ONLY = 302
@@ -101,6 +107,12 @@ DOMAIN_CODES: dict[tuple[str, str], int] = {
     ("Cancelled", "user"): USER_CANCELLED,
     ("Conflict", "clientID"): CLIENT_ID_TAKEN,
     ("Conflict", "email"): EMAIL_TAKEN,
+    ("NotFound", "order"): ORDER_NOT_FOUND,
+    ("Conflict", "orderNumber"): ORDER_NUMBER_TAKEN,
+    ("Refused", "regcode"): REGCODE_REFUSED,
+    # Items of a cancelled order (docs/api.md, "Orders"): §9 has no code for a cancelled order;
+    # the parameter `item` is what cannot be taken, so 201, the message saying why.
+    ("Cancelled", "order"): PARAM_INVALID,
     ("Throttled", "*"): RATE_LIMITED,
 }
 

@@ -57,7 +57,9 @@ class Empty:
 
 
 EVENT_GUID = Marker("eventGUID")  # the site's event GUID (contract §6: every record has it)
-CONSTRAINTS = Marker("constraints")  # the three constraint elements, per value held (§8.2)
+# The three constraint elements (§8.2, §8.3): each always there, empty when the record holds no
+# value of it, repeated per value held.
+CONSTRAINTS = Marker("constraints")
 CUSTOM_FIELDS = Marker("custom fields")  # one element per custom field of the site (§7 rule 5)
 
 

@@ -1,10 +1,10 @@
 """Writing records as XML (lxml elements) and JSON (dicts), from the rows of reading.py.
 
 This is the hot path of the biggest feeds, so a record is a copy of a per-site template — one
-element per column, per custom field of the site and per wrapper, all empty — whose texts are
-filled in; elements are added only for what varies: the constraint elements, further values of a
-multichoice field, the children of nested lists, optional columns. One renderer serves a feed
-and a single record (getUser.do), so both always show the same record.
+element per column, per custom field of the site, per constraint and per wrapper, all empty —
+whose texts are filled in; elements are added only for what varies: further values of a
+constraint or of a multichoice field, the children of nested lists, optional columns. One
+renderer serves a feed and a single record (getUser.do), so both always show the same record.
 """
 
 import datetime as dt
@@ -103,6 +103,8 @@ class _Template:
         self.kind_slots: list[tuple[int, int, Any]] = []  # (…, …, how to write it)
         self.guid_slot: int | None = None
         self.fields: dict[int, tuple[int, str]] = {}  # field id → (child position, element)
+        # constraint name → position of its element: always there, empty when none is held
+        self.constraints: dict[str, int] = {}
         self.wrappers: list[int | None] = []  # per Nested: its wrapper's position, or None
         # Where what varies goes: (part, the position of the template child it comes before or
         # None: at the end, the index of a Nested), in the order of the declaration.
@@ -121,12 +123,15 @@ class _Template:
                 self.guid_slot = self._add("eventGUID", waiting)
             elif isinstance(part, Empty):
                 self._add(part.element, waiting)
+            elif part is CONSTRAINTS:
+                for name in CONSTRAINT_NAMES:
+                    self.constraints[name] = self._add(name, waiting)
             elif part is CUSTOM_FIELDS:
                 for field_id, name, _ in renderer.site_fields.get(site_id, ()):
                     self.fields[field_id] = (self._add(name, waiting), name)
             elif isinstance(part, Nested) and part.wrapper:
                 self.wrappers.append(self._add(part.wrapper, waiting))
-            else:  # optional columns, constraints, nested lists without a wrapper
+            else:  # optional columns, nested lists without a wrapper
                 nested_index = None
                 if isinstance(part, Nested):
                     nested_index = len(self.wrappers)
@@ -206,7 +211,7 @@ class Renderer:
         for position, index, text_of in template.kind_slots:
             if (value := row[index]) is not None:
                 children[position].text = text_of(value)
-        constraints = self._fill_fields(template, children, answers)
+        self._fill_constraints(template, children, self._fill_fields(template, children, answers))
         for part, position, rows in zip(self.record_type.nested, template.wrappers, nested,
                                         strict=True):  # fmt: skip
             if position is not None:
@@ -217,7 +222,7 @@ class Renderer:
             if isinstance(part, Nested):
                 added = [_xml_child(part, row) for row in nested[index]]
             else:
-                added = self._varying(part, constraints, extra)
+                added = self._optional(part, extra)
             for child in added:
                 if before is None:
                     element.append(child)
@@ -257,16 +262,24 @@ class Renderer:
         constraints.sort(key=_rank)
         return constraints
 
-    def _varying(self, part, constraints: list, extra: dict | None) -> list:
-        """The elements of the constraints or an optional column (see _Template.groups)."""
-        if part is CONSTRAINTS:
-            out = []
-            for name, value_id in constraints:
-                held = etree.Element(name)
-                held.text = str(value_id)
-                out.append(held)
-            return out
-        if isinstance(part, Column):  # optional
+    @staticmethod
+    def _fill_constraints(template: _Template, children: list, constraints: list) -> None:
+        """The constraint elements: each is always there (contract §8.2, "empty when the user
+        holds none"), repeated per value held, in §7's order."""
+        last: dict[str, etree._Element] = {}
+        for name, value_id in constraints:
+            previous = last.get(name)
+            if previous is None:
+                target = children[template.constraints[name]]
+            else:
+                target = etree.Element(name)
+                previous.addnext(target)
+            target.text = str(value_id)
+            last[name] = target
+
+    def _optional(self, part, extra: dict | None) -> list:
+        """The element of an optional column, when the caller gave its value."""
+        if isinstance(part, Column):
             value = (extra or {}).get(part.element)
             if value is None:
                 return []
@@ -298,8 +311,10 @@ class Renderer:
             elif isinstance(part, Empty):
                 out[part.element] = {}
             elif part is CONSTRAINTS:
+                for name in CONSTRAINT_NAMES:
+                    out[name] = []
                 for name, value_id in self._json_constraints(record.answers):
-                    out.setdefault(name, []).append(value_id)
+                    out[name].append(value_id)
             elif part is CUSTOM_FIELDS:
                 self._json_fields(out, row[1], record.answers)
             elif isinstance(part, Nested):

@@ -1,3 +1,3 @@
 """Every module here registers its resources with the pipeline when imported."""
 
-from confero.api.resources import customfields, events, users  # noqa: F401
+from confero.api.resources import customfields, events, orders, users  # noqa: F401
