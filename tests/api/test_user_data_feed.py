@@ -173,9 +173,7 @@ def test_user_data_ignores_what_real_clients_send_besides_and_logs_the_names(
         "&num=1000&type_business=govt"
     )
 
-    result = live.api.call(
-        live_site.url("userData"), body=body.encode(), content_type="text/xml"
-    )
+    result = live.api.call(live_site.url("userData"), body=body.encode(), content_type="text/xml")
 
     assert (result.status, result.code, refs(result)) == (200, 0, [user.user_ref])
     row = ApiCall.objects.order_by("-id").values().first()
