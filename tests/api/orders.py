@@ -100,7 +100,8 @@ def order_answer(order: Order, *, status: str, total: str, paid: str, in_full: b
     return (
         DECLARATION
         + (
-            f"<api>{OK}<orderId>{order.pk}</orderId>{element('orderNumber', order.order_number or '')}"
+            f"<api>{OK}<orderId>{order.pk}</orderId>"
+            f"{element('orderNumber', order.order_number or '')}"
             f"<userRef>{order.user.user_ref}</userRef><orderStatus>{status}</orderStatus>"
             f"<totalPrice>{total}</totalPrice><amountPaid>{paid}</amountPaid>"
             f"<paidInFull>{str(in_full).lower()}</paidInFull></api>"
