@@ -158,8 +158,10 @@ def test_add_order_with_an_order_number_already_used_is_refused_with_251(
 
 def test_add_order_number_is_unique_per_site_only(live, kat, catalogue, api, uat_site):
     live.call("addOrder", {"userKey": kat.user_key, "item": "Pass|1.00", "orderNumber": "RS-1"})
-    uat = api.call(uat_site.url("addUser"), {"apiToken": uat_site.token, "firstName": "K",
-                                             "lastName": "J", "email": "k@example.org"})  # fmt: skip
+    uat = api.call(
+        uat_site.url("addUser"),
+        {"apiToken": uat_site.token, "firstName": "K", "lastName": "J", "email": "k@example.org"},
+    )
 
     result = api.call(
         uat_site.url("addOrder"),
