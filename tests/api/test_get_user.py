@@ -10,7 +10,7 @@ from confero.access.models import ApiCall
 from confero.customfields.models import CustomValue
 from confero.customfields.services import ValueSpec, create_field
 from confero.people.models import User
-from tests.factories import open_site
+from tests.factories import RegCodeFactory, open_site
 
 DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 
@@ -250,3 +250,54 @@ def test_constraint_elements_come_grouped_in_the_order_of_the_contract(live, ada
         record["privateViewPrivateSchedule"],
         record["cannotViewOrSchedule"],
     ) == ([ids["s"], ids["q"]], [ids["r"], vip], [ids["p"]])
+
+
+# --- The elements of issue 16: constraint elements always there, regcodes ---------------------
+
+
+def test_get_user_regcodes_are_those_of_live_orders_in_the_order_first_used(
+    live, ada, catalogue, live_site
+):
+    for code in ("EARLY", "VIPFREE", "PRESS"):
+        RegCodeFactory(site=live_site.site, code=code, package=catalogue.vip)
+
+    def order(code: str) -> str:
+        result = live.call("addOrder", {"userKey": ada.user_key, "item": "VIP", "regcode": code})
+        assert result.code == 0, result.body
+        return result.xml.findtext("orderId")
+
+    first_vip, _, _, press = order("VIPFREE"), order("EARLY"), order("VIPFREE"), order("PRESS")
+    live.call("cancelOrder", {"orderId": first_vip})  # VIPFREE is still used by another order
+    live.call("cancelOrder", {"orderId": press})
+    User.objects.filter(pk=ada.pk).update(registered=True)
+
+    user = live.call("getUser", {"userRef": ada.user_ref}).xml.find("user")
+    fed = live.call("userData").xml.find("user")
+
+    assert etree.tostring(user.find("regcodes")) == (
+        b"<regcodes><regcode>EARLY</regcode><regcode>VIPFREE</regcode></regcodes>"
+    )
+    assert etree.tostring(fed) == etree.tostring(user)
+
+
+def test_get_user_as_json_has_every_constraint_element_and_the_new_elements(live, ada, fields):
+    vip = fields["attendee_type"].values.get(code="vip").pk
+    live.call("updateUser", {"userKey": ada.user_key, "attendee_type": "vip",
+                             "screenName": "ada.l"})  # fmt: skip
+
+    record = json.loads(live.call("getUser", {"userRef": ada.user_ref, "format": "json"}).body)
+
+    [user] = record["api"]["user"]
+    assert {name: user[name] for name in (
+        "badgeID", "publicViewPrivateSchedule", "privateViewPrivateSchedule",
+        "cannotViewOrSchedule", "screenName", "report-classification", "regcodes",
+    )} == {
+        "badgeID": "B-1", "publicViewPrivateSchedule": [], "privateViewPrivateSchedule": [vip],
+        "cannotViewOrSchedule": [], "screenName": "ada.l", "report-classification": "",
+        "regcodes": {},
+    }  # fmt: skip
+    keys = list(user)
+    assert keys[keys.index("badgeID") : keys.index("badgeID") + 7] == [
+        "badgeID", "publicViewPrivateSchedule", "privateViewPrivateSchedule",
+        "cannotViewOrSchedule", "screenName", "report-classification", "regcodes",
+    ]  # fmt: skip
