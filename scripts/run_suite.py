@@ -3,7 +3,8 @@
 
 1. pytest on SQLite (DATABASE_URL removed from the environment);
 2. pytest on PostgreSQL, on a throw-away cluster that scripts/pgcluster.py starts and deletes;
-3. (later) the browser tests: see `browser_pass` below.
+3. the same with the production defaults (admissions kept in memory, call-log batches on);
+4. (later) the browser tests: see `browser_pass` below.
 
 Extra arguments go to every pytest run (`make test ARGS='-k event -x'`).
 
@@ -114,11 +115,16 @@ def sqlite_pass(args: list[str]) -> Run:
     return run(Run("SQLite", [*PYTEST, *args], env))
 
 
-def postgres_pass(args: list[str], required: bool) -> Run:
+def postgres_pass(args: list[str], required: bool, *, production_defaults: bool = False) -> Run:
+    """With `production_defaults`, the suite runs as a server does: the admissions kept in
+    memory and the call-log batches on (tests/conftest.py, PRODUCTION_DEFAULTS)."""
+    env = dict(os.environ)
+    if production_defaults:
+        env["CONFERO_TEST_PRODUCTION_DEFAULTS"] = "1"
     r = Run(
-        "PostgreSQL",
+        "PostgreSQL, production defaults" if production_defaults else "PostgreSQL",
         [sys.executable, str(SCRIPTS / "pgcluster.py"), *PYTEST, *args],
-        dict(os.environ),
+        env,
     )
     if pgcluster.find_bindir() is None:
         r.note = (
@@ -144,7 +150,11 @@ def main(args: list[str]) -> int:
     required = truthy("CONFERO_REQUIRE_POSTGRES") or truthy("CI")
     started = time.monotonic()
     try:
-        runs = [sqlite_pass(args), postgres_pass(args, required)]
+        runs = [
+            sqlite_pass(args),
+            postgres_pass(args, required),
+            postgres_pass(args, required, production_defaults=True),
+        ]
         if (browser := browser_pass(args)) is not None:
             runs.append(browser)
     except KeyboardInterrupt:

@@ -1,6 +1,7 @@
 """factory_boy factories. Events are made through the service, so they get both sites and
 their API profiles exactly as in production."""
 
+import datetime as dt
 from decimal import Decimal
 
 import factory
@@ -15,6 +16,8 @@ from confero.messaging.models import Message
 from confero.messaging.services import send_message
 from confero.people.models import User
 from confero.people.services import add_user
+from confero.programme.models import Session, SessionTime
+from confero.programme.services import add_session, add_session_time
 from confero.registration.catalogue import create_package, create_regcode, create_registration_type
 from confero.registration.models import Order, Package, RegCode, RegistrationType
 from confero.registration.services import add_order
@@ -207,3 +210,41 @@ class OrderFactory(factory.django.DjangoModelFactory):
         return add_order(
             user, items=items, regcode=regcode.code if regcode else None, order_number=order_number
         )
+
+
+# --- Programme: sessions and session times (issue 14) ----------------------------------------
+# Made through their services, as events are: the rows are what the API would write. Attendees
+# are UserFactory's users.
+
+
+class SessionFactory(factory.django.DjangoModelFactory):
+    """`assignments` (custom values, constraint values among them) go to add_session too."""
+
+    class Meta:
+        model = Session
+
+    site = factory.LazyFunction(lambda: site_of(EventFactory()))
+    abbreviation = factory.Sequence(lambda n: f"S{n}")
+    title = factory.Sequence(lambda n: f"Session {n}")
+
+    @classmethod
+    def _create(cls, model_class, *args, site, assignments=(), **fields):
+        return add_session(site, fields=fields, assignments=assignments)
+
+
+class SessionTimeFactory(factory.django.DjangoModelFactory):
+    """An hour on the first morning, unlimited, without a waitlist, unless told otherwise."""
+
+    class Meta:
+        model = SessionTime
+
+    session = factory.SubFactory(SessionFactory)
+    date = dt.date(2026, 6, 1)
+    time = dt.time(10, 0)
+    length = 60
+    capacity = 0
+    waitlist = False
+
+    @classmethod
+    def _create(cls, model_class, *args, session, **fields):
+        return add_session_time(session, fields=fields)

@@ -337,6 +337,7 @@ def test_update_user_malformed_declared_parameter_is_refused_before_the_user_is_
 # --- A failure in the transaction ---------------------------------------------------------------
 
 
+@pytest.mark.machinery
 @pytest.mark.django_db(transaction=True)
 def test_update_user_failed_transaction_leaves_nothing_and_the_connection_ready(
     live, ada, monkeypatch

@@ -61,7 +61,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _is_api_path(request: HttpRequest) -> bool:
-    return "/api/" in request.path
+    return "/api/" in request.path.lower()
 
 
 def _api_error(code: int, message: str) -> HttpResponse:
