@@ -99,10 +99,12 @@ class RecordType:
     site_column: str = "site_id"
     modified_column: str = "modified_at"  # what `since` compares
     read_columns: tuple[Column, ...] = field(init=False, default=())
+    nested: tuple[Nested, ...] = field(init=False, default=())  # the parts that are lists
 
     def __post_init__(self) -> None:
         columns = tuple(p for p in self.parts if isinstance(p, Column) and not p.optional)
         object.__setattr__(self, "read_columns", columns)
+        object.__setattr__(self, "nested", tuple(p for p in self.parts if isinstance(p, Nested)))
         if self.custom_fields:
             # A custom field's element may not take the name of a standard one (§7).
             reserve(self.custom_fields, codes=(), elements=self.element_names())
@@ -121,7 +123,3 @@ class RecordType:
             elif part is CONSTRAINTS:
                 names += CONSTRAINT_NAMES
         return names
-
-    @property
-    def nested(self) -> tuple[Nested, ...]:
-        return tuple(p for p in self.parts if isinstance(p, Nested))

@@ -58,6 +58,22 @@ def timestamp(value: Any) -> str | None:
     return value.isoformat(timespec="seconds")[:19] + "Z"
 
 
+def _money_text(value: Any) -> str:
+    """Two decimal places. PostgreSQL's text of a numeric(10, 2) already has them; SQLite's is
+    its number's shortest form ("350", "19.5", "124.0"), completed here. Anything else (a
+    Decimal, a float, an exponent) goes through Decimal."""
+    if isinstance(value, str):
+        whole, point, fraction = value.partition(".")
+        if whole.lstrip("-").isdigit() and (fraction.isdigit() or not point):
+            if len(fraction) == 2:
+                return value
+            if len(fraction) == 1:
+                return value + "0"
+            if not point:
+                return value + ".00"
+    return f"{Decimal(str(value)):.2f}"
+
+
 # How each kind of value is written as text (its JSON value is the same, but for booleans and
 # whole numbers); None is an empty element.
 TEXT_OF = {
@@ -66,7 +82,7 @@ TEXT_OF = {
     "date": lambda v: str(v)[:10],
     "hhmm": lambda v: str(v)[:5],
     "int": str,
-    "money": lambda v: f"{Decimal(str(v)):.2f}",
+    "money": _money_text,
 }
 JSON_OF = {**TEXT_OF, BOOL: bool, "int": int}
 
@@ -163,6 +179,7 @@ class Renderer:
                 for v in f.values.all():
                     self.values[v.pk] = (v.code, v.constraint, v.is_other)
         self.templates = {site.pk: _Template(self, site.pk) for site in sites}
+        self.children = [_ChildTemplate(nested) for nested in record_type.nested]
         self.label = 2  # the row index that names a record in the log: its first column
 
     def records(self, chunks: Iterator[Chunk]) -> Iterator[Record]:
@@ -212,15 +229,14 @@ class Renderer:
             if (value := row[index]) is not None:
                 children[position].text = text_of(value)
         self._fill_constraints(template, children, self._fill_fields(template, children, answers))
-        for part, position, rows in zip(self.record_type.nested, template.wrappers, nested,
-                                        strict=True):  # fmt: skip
+        for child, position, rows in zip(self.children, template.wrappers, nested, strict=True):
             if position is not None:
                 wrapper = children[position]
                 for row in rows:
-                    wrapper.append(_xml_child(part, row))
+                    wrapper.append(child.xml(row))
         for part, before, index in template.groups:
             if isinstance(part, Nested):
-                added = [_xml_child(part, row) for row in nested[index]]
+                added = [self.children[index].xml(row) for row in nested[index]]
             else:
                 added = self._optional(part, extra)
             for child in added:
@@ -356,15 +372,31 @@ def _json_value(values, value_id, text):
     return {"other": text, "value": code} if is_other and text else code
 
 
-def _xml_child(nested: Nested, row: tuple) -> etree._Element:
-    child = etree.Element(nested.child)
-    columns = nested.columns
-    if len(columns) == 1 and columns[0].element is None:
-        child.text = _text(columns[0], row[1])
+class _ChildTemplate:
+    """A nested list's empty child (`<orderItem>` with one empty element per column), copied and
+    filled per row, as records are from their template: the hot path of a feed whose records
+    carry lists (an order's items)."""
+
+    def __init__(self, nested: Nested):
+        self.element = etree.Element(nested.child)
+        self.columns = nested.columns
+        self.single = len(self.columns) == 1 and self.columns[0].element is None
+        if not self.single:
+            for column in self.columns:
+                etree.SubElement(self.element, column.element)
+        # How each column is written: None for text as stored.
+        self.writers = [None if c.kind == TEXT else TEXT_OF[c.kind] for c in self.columns]
+
+    def xml(self, row: tuple) -> etree._Element:
+        child = self.element.__copy__()  # lxml's copy is deep
+        if self.single:
+            child.text = _text(self.columns[0], row[1])
+            return child
+        for element, value, write in zip(child, row[1:], self.writers, strict=True):
+            if value is None or value == "":
+                continue  # template children start empty
+            element.text = value if write is None else write(value)
         return child
-    for column, value in zip(columns, row[1:], strict=True):
-        etree.SubElement(child, column.element).text = _text(column, value)
-    return child
 
 
 def _text(column: Column, value: Any) -> str | None:
