@@ -113,6 +113,7 @@ class ApiCallAdmin(admin.ModelAdmin):
         "token_prefix",
         "event_param",
         "duration_ms",
+        "ignored_params",
     )
     list_filter = ("code", "resource")
     list_select_related = ("site__event",)
