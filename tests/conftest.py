@@ -192,8 +192,8 @@ PRODUCTION_DEFAULTS = os.environ.get("CONFERO_TEST_PRODUCTION_DEFAULTS") == "1"
 def _call_log_rows_written_by_their_calls():
     """Every call writes its own call-log row, at once (CONFERO_CALL_LOG_FLUSH_MS=0): the tests
     read the log right after their calls. The batches are tested on their own (tests/api/
-    test_call_log_batches.py), and in the production-defaults pass (tests read the log through
-    `logged_rows`, which writes what waits first)."""
+    test_calllog_batches.py), and in the production-defaults pass (ApiClient waits for the
+    batch of its call, as a reader of the log would)."""
     from django.conf import settings
 
     if not PRODUCTION_DEFAULTS:
@@ -227,7 +227,7 @@ def _no_connection_left_behind():
 def _gate_read_by_every_call():
     """Every call reads the gate from the database (CONFERO_GATE_CACHE_SECONDS=0): tests change
     tokens and profiles between calls inside their own transactions, which notify nobody. The
-    cache is tested on its own (tests/api/test_gate_cache.py), and in the production-defaults
+    cache is tested on its own (tests/access/test_gatecache.py), and in the production-defaults
     pass (inside a test's transaction the cache is not used; tests that commit see the
     notifications arrive)."""
     from django.conf import settings
