@@ -114,6 +114,11 @@ def _databases() -> dict:
 DATABASES = _databases()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The planners' console (confero.console) at /manage/; Django admin at /admin/ is for superusers.
+LOGIN_URL = "console:login"
+LOGIN_REDIRECT_URL = "console:events"
+LOGOUT_REDIRECT_URL = "console:login"
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},

@@ -108,7 +108,7 @@ def test_a_revoked_token_is_refused_by_the_next_call(api, live_site, cached, cap
 
 @pytest.mark.parametrize(
     ("change", "code", "status"),
-    [(["--enabled", "off"], 104, 403), (["--allow", "10.0.0.0/8"], 103, 403)],
+    [(["--enabled", "off"], 104, 403), (["--allow-replace", "10.0.0.0/8"], 103, 403)],
 )
 def test_a_profile_change_is_honoured_by_the_next_call(
     api, live_site, cached, capsys, change, code, status

@@ -183,8 +183,9 @@ def test_when_the_process_exits_the_waiting_rows_are_written(tmp_path):
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
             confero(["event", "create", "--code", "exit", "--name", "Exit"])
-            confero(["token", "create", "--event", "exit", "--site", "production",
-                     "--allow", "127.0.0.1"])
+            confero(["profile", "--event", "exit", "--site", "production",
+                     "--allow-add", "127.0.0.1"])
+            confero(["token", "create", "--event", "exit", "--site", "production"])
         token = re.search(r"^(cfo_live_\\w+)$", out.getvalue(), re.M).group(1)
         answer = Client().post("/exit/api/event.do", {"apiToken": token})
         from confero.access.models import ApiCall
@@ -234,9 +235,12 @@ def test_a_server_stopped_with_sigterm_writes_its_waiting_rows_first(tmp_path):
     subprocess.run(
         [*confero, "event", "create", "--code", "stop", "--name", "Stop"], env=env, check=True
     )
+    subprocess.run(
+        [*confero, "profile", "--event", "stop", "--site", "production", "--allow-add",
+         "127.0.0.1"], env=env, check=True, capture_output=True,
+    )  # fmt: skip
     created = subprocess.run(
-        [*confero, "token", "create", "--event", "stop", "--site", "production",
-         "--allow", "127.0.0.1"],
+        [*confero, "token", "create", "--event", "stop", "--site", "production"],
         env=env, check=True, capture_output=True, text=True,
     )  # fmt: skip
     token = re.search(r"^(cfo_live_\w+)$", created.stdout, re.M).group(1)

@@ -54,7 +54,7 @@ def schema(request: HttpRequest, name: str) -> FileResponse:
 
 def home(request: HttpRequest) -> HttpResponse:
     return HttpResponse(
-        "Confero is running.\n\nOrganizer console: /admin/\nAPI reference: /docs/api\n"
+        "Confero is running.\n\nOrganizer console: /manage/\nAPI reference: /docs/api\n"
         "API: POST /CODE/api/NAME.do (Production), POST /uat/CODE/api/NAME.do (UAT)\n",
         content_type="text/plain; charset=utf-8",
     )
