@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("access", "0002_gate_change_notifications"),
+        ("access", "0003_api_labels"),
     ]
 
     operations = [
