@@ -15,7 +15,6 @@ from confero.customfields.models import RecordType
 from confero.errors import Conflict
 from confero.people import services
 from confero.people.models import CONTACT_FIELDS, User
-from confero.people.profile import set_profile
 from confero.registration.standing import regcode_rows, status_follows_orders
 
 # Feed element → model column, in the order of userData.do (contract §8.2).
@@ -67,6 +66,10 @@ _PARAM_COLUMNS = {
     "registered": "registered",
     "paid": "paid",
     "badgeID": "badge_id",
+    # Plain columns of the user (people.User): written with the contact fields in one UPDATE,
+    # by the API and the console alike (confero.console.userparams reads this table too).
+    "screenName": "screen_name",
+    "report-classification": "report_classification",
 }
 _REQUIRED = ("firstName", "lastName", "email")
 
@@ -142,12 +145,6 @@ def _check_status_params(call: Call) -> None:
         )
 
 
-def _set_profile(user: User, params: dict[str, Any]) -> None:
-    screen_name, classification = params.get("screenName"), params.get("report-classification")
-    if screen_name is not None or classification is not None:
-        set_profile(user, screen_name=screen_name, report_classification=classification)
-
-
 def _conflict(exc: Conflict) -> ApiError:
     code = codes.CLIENT_ID_TAKEN if exc.field == "clientID" else codes.EMAIL_TAKEN
     return ApiError(code, exc.message)
@@ -172,7 +169,6 @@ def add_user(call: Call) -> Document:
         user = services.add_user(call.target, fields=fields, assignments=assignments)
     except Conflict as exc:
         raise _conflict(exc) from exc
-    _set_profile(user, call.params)
     return Document(
         children=[
             E("userKey", user.user_key),
@@ -216,7 +212,6 @@ def update_user(call: Call) -> Document:
         user = services.update_user(call.acting_user, fields=fields, assignments=assignments)
     except Conflict as exc:
         raise _conflict(exc) from exc
-    _set_profile(user, call.params)
     return _updated(user, assignments)
 
 
