@@ -1,14 +1,71 @@
-"""The demo data (confero.demo): what the README's tour reads — custom fields named as real
-clients read them, a catalogue, and orders of each kind — made once, whatever the number of runs.
-(The CLI's `confero demo`, its tokens and login: tests/cli/test_cli.py.)"""
+"""demo.py: the demo event's exhibitors with staff, its conversation, its catalogue and orders,
+and custom fields named as real clients read them, seen through the API with the tokens
+`confero demo` prints, and kept as they are when it runs again. The event, its tokens and its
+login: tests/cli/test_cli.py."""
 
 import pytest
 
 from confero.customfields.models import CustomField
 from confero.demo import ensure_demo
 from confero.events.models import Site
+from confero.exhibitors.models import Exhibitor
+from confero.messaging.models import Message
 from confero.people.models import User
 from confero.registration.models import Order, OrderEntry, Package, RegCode, RegistrationType
+
+
+def test_demo_has_exhibitors_with_staff_and_a_conversation_on_each_site(api, db):
+    info = ensure_demo()
+    ada = User.objects.get(site__environment="production", email="ada@example.org")
+
+    for environment, prefix in (("production", "/"), ("uat", "/uat/")):
+        token = info.tokens[environment]
+        exhibitors = api.call(f"{prefix}demo/api/exhibitorData.do", {"apiToken": token}).xml
+        messages = api.call(
+            f"{prefix}demo/api/messages.do", {"apiToken": token, "clientID": "CRM-1001"}
+        ).xml
+
+        assert [
+            (
+                e.findtext("exhibitorCode"),
+                e.findtext("booth"),
+                e.find("Sponsor-level").text,
+                e.find("Sponsor-level").get("other"),
+                [(p.findtext("firstName"), p.findtext("role")) for p in e.findall("participant")],
+                [f.findtext("displayName") for f in e.findall("exhibitorFile")],
+            )
+            for e in exhibitors.findall("exhibitor")
+        ] == [
+            ("EXH-AE", "A1", "gold", None, [("Ada", "Lead"), ("Alan", "Engineer")], ["Brochure"]),
+            ("EXH-CW", "B7", "other", "Community partner", [("Grace", "Sales")], []),
+        ]
+        assert [
+            (m.findtext("direction"), m.findtext("subject"), m.findtext("read"))
+            for m in messages.findall("message")
+        ] == [
+            ("out", "Re: Coffee at booth A1?", "false"),
+            ("in", "Coffee at booth A1?", "true"),
+        ]
+    assert messages.find("message/fromUserRef").text != ada.user_ref  # UAT's Ada is another user
+
+
+def test_demo_again_keeps_exhibitors_and_messages_as_they_are(api, db):
+    first = ensure_demo()
+    api.call(
+        "/demo/api/updateExhibitor.do",
+        {"apiToken": first.tokens["production"], "exhibitorCode": "EXH-CW", "booth": "C9"},
+    )
+
+    ensure_demo()
+
+    assert Exhibitor.objects.count() == 4
+    assert Message.objects.count() == 4
+    assert Exhibitor.objects.get(site__environment="production", exhibitor_code="EXH-CW").booth == (
+        "C9"
+    )
+
+
+# --- The catalogue and orders (issue 16) ----------------------------------------------------
 
 
 @pytest.fixture
@@ -32,7 +89,7 @@ def test_demo_seeds_each_site_once_however_often_it_runs(demo):
 
     ensure_demo()
 
-    assert counts() == first == (6, 10, 4, 6, 4, 6, 10)
+    assert counts() == first == (6, 12, 4, 6, 4, 6, 10)
     for site in Site.objects.all():
         assert sorted(Order.objects.filter(site=site).values_list("order_number", flat=True)) == [
             "RS-1001",

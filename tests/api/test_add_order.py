@@ -230,10 +230,10 @@ ITEM_RULE = (
         (["Workshop|10|1,50"], 201,
          "parameter 'item' must be a booking fee as a decimal amount with at most 2 places, "
          "below 100000000"),
-        (["Workshop|10|-1.00"], 201, "booking fee and tax cannot be negative"),
-        (["NOPKG"], 201, "no package 'NOPKG' on this site"),
-        (["VIP", "NOPKG||1.00"], 201, "no package 'NOPKG' on this site"),
-        ([f"{'x' * 201}|1.00"], 201, "an item's name takes 1 to 200 characters"),
+        (["Workshop|10|-1.00"], 201, "parameter 'item': booking fee and tax cannot be negative"),
+        (["NOPKG"], 201, "parameter 'item': no package 'NOPKG' on this site"),
+        (["VIP", "NOPKG||1.00"], 201, "parameter 'item': no package 'NOPKG' on this site"),
+        ([f"{'x' * 201}|1.00"], 201, "parameter 'item': an item's name takes 1 to 200 characters"),
     ],
 )  # fmt: skip
 def test_add_order_with_items_not_valid_is_refused(live, kat, catalogue, item, code, message):

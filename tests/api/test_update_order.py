@@ -133,7 +133,8 @@ def test_update_order_of_an_order_of_the_other_site_is_refused_with_250(api, ord
          "below 100000000"),
         ({"orderNumber": "RS-1", "amountPaid": ["1", "2"]}, 201,
          "parameter 'amountPaid' is repeated; send it once"),
-        ({"orderNumber": "RS-1", "item": "NOPKG"}, 201, "no package 'NOPKG' on this site"),
+        ({"orderNumber": "RS-1", "item": "NOPKG"}, 201,
+         "parameter 'item': no package 'NOPKG' on this site"),
     ],
 )  # fmt: skip
 def test_update_order_with_parameters_not_valid_is_refused(live, order, params, code, message):
@@ -154,7 +155,9 @@ def test_update_order_items_of_a_cancelled_order_are_refused_its_payments_taken(
 
     assert (refused.status, refused.body) == (
         400,
-        error_xml(201, f"order {order.pk} is cancelled: its items stay as they were"),
+        error_xml(
+            201, f"parameter 'item': order {order.pk} is cancelled: its items stay as they were"
+        ),
     )
     assert refunded.body == order_answer(
         order, status="cancelled", total="0.00", paid="-5.00", in_full=False

@@ -75,6 +75,9 @@ USERREF_CANNOT_ACT = 212
 USER_IDS_DISAGREE = 213
 EMAIL_TAKEN = 214
 USER_CANCELLED = 215
+EXHIBITOR_NOT_FOUND = 230
+EXHIBITOR_CODE_TAKEN = 231
+RECIPIENT_NOT_FOUND = 240
 ORDER_NOT_FOUND = 250
 ORDER_NUMBER_TAKEN = 251
 REGCODE_REFUSED = 252
@@ -107,6 +110,12 @@ DOMAIN_CODES: dict[tuple[str, str], int] = {
     ("Cancelled", "user"): USER_CANCELLED,
     ("Conflict", "clientID"): CLIENT_ID_TAKEN,
     ("Conflict", "email"): EMAIL_TAKEN,
+    ("NotFound", "exhibitor"): EXHIBITOR_NOT_FOUND,
+    ("Conflict", "exhibitorCode"): EXHIBITOR_CODE_TAKEN,
+    ("NotFound", "recipient"): RECIPIENT_NOT_FOUND,
+    # markMessageRead.do of a message that is not to the acting user (or none): the closest
+    # code of the contract's closed table, "not found" as the recipient (docs/api.md).
+    ("NotFound", "message"): RECIPIENT_NOT_FOUND,
     ("NotFound", "order"): ORDER_NOT_FOUND,
     ("Conflict", "orderNumber"): ORDER_NUMBER_TAKEN,
     ("Refused", "regcode"): REGCODE_REFUSED,
@@ -127,4 +136,8 @@ def from_domain(error: Exception) -> ApiError:
     headers = {}
     if retry_after := getattr(error, "retry_after", None):
         headers["Retry-After"] = str(retry_after)
-    return ApiError(code, getattr(error, "message", str(error)), headers=headers)
+    message = getattr(error, "message", str(error))
+    if code == PARAM_INVALID and what:
+        # A 201 names the parameter and the rule (§9); a domain's `what` is the field's API name.
+        message = f"parameter '{what}': {message}"
+    return ApiError(code, message, headers=headers)

@@ -98,6 +98,8 @@ class RecordType:
     root: str | None = None  # the feed's root: <user-data time="…">
     site_column: str = "site_id"
     modified_column: str = "modified_at"  # what `since` compares
+    # Records by primary key, descending (a user's messages, newest first); else ascending.
+    newest_first: bool = False
     read_columns: tuple[Column, ...] = field(init=False, default=())
     nested: tuple[Nested, ...] = field(init=False, default=())  # the parts that are lists
 

@@ -30,6 +30,7 @@ from confero.api.params import Invalid, Param, integer, text
 from confero.api.params import epoch_millis as since_param
 from confero.api.registry import resource
 from confero.api.render import Document, E, Feed
+from confero.errors import Cancelled
 from confero.people.models import User
 from confero.registration import services
 from confero.registration.lines import Item
@@ -295,7 +296,11 @@ def update_order(call: Call) -> Document:
     items, amount = call.params["item"], call.params.get("amountPaid")
     if not items and amount is None:
         raise ApiError(codes.PARAM_MISSING, "parameter 'item' or 'amountPaid' is required")
-    order = services.update_order(_named_order(call), items=items or None, amount_paid=amount)
+    try:
+        order = services.update_order(_named_order(call), items=items or None, amount_paid=amount)
+    except Cancelled as exc:
+        # 201 as the code table says (docs/api.md), naming the parameter it cannot take.
+        raise ApiError(codes.PARAM_INVALID, f"parameter 'item': {exc.message}") from exc
     return _answer(order)
 
 
