@@ -113,9 +113,8 @@ def test_the_feed_read_ahead_is_the_feed_read_chunk_by_chunk(live, users):
     ]
     assert [u.findtext("status") for u in ahead.xml.findall("user")][4] == "cancelled"
     assert b">veg<" in ahead.body
-    assert (
-        connections_settle_at(others) == others
-    )  # closed again (the idle call-log thread writes nothing)
+    # Closed again (the idle call-log thread writes nothing).
+    assert connections_settle_at(others) == others
 
 
 def test_the_feed_read_ahead_with_since_is_the_feed_read_chunk_by_chunk(live, users):
