@@ -1,6 +1,10 @@
-"""`confero demo`: a demo account and event with both sites, tokens and a planner's login.
+"""`confero demo`: a demo account and event with both sites, tokens and a planner's login; on
+each site custom fields, users, exhibitors with staff, a conversation, a catalogue (registration
+types, packages, registration codes) and a few orders: a purchase paid in full, one changed, one
+cancelled.
 
-Idempotent: running it again keeps the data, resets the demo password and replaces the demo
+Idempotent: running it again keeps the data (what is missing is added: a site seeded before
+orders existed gets its catalogue and orders), resets the demo password and replaces the demo
 tokens (tokens are stored hashed, so the old ones could not be printed again).
 """
 
@@ -74,7 +78,7 @@ DEMO_FIELDS = [
     dict(
         record_type="user",
         code="type_business",
-        display_name="Type of business",
+        display_name="Type of Business",
         field_type="choice",
         values=[
             ValueSpec("govt", "Government"),
@@ -85,7 +89,7 @@ DEMO_FIELDS = [
     dict(
         record_type="user",
         code="dietary",
-        display_name="Dietary needs",
+        display_name="Dietary Needs",
         field_type="multichoice",
         values=[
             ValueSpec("veg", "Vegetarian"),
@@ -96,7 +100,7 @@ DEMO_FIELDS = [
     dict(
         record_type="user",
         code="tshirt",
-        display_name="T-shirt size",
+        display_name="T-Shirt Size",
         field_type="choice",
         values=[ValueSpec("s", "S"), ValueSpec("m", "M"), ValueSpec("l", "L")],
     ),
@@ -115,7 +119,7 @@ DEMO_FIELDS = [
     dict(
         record_type="profile",
         code="attendee_type",
-        display_name="Attendee type",
+        display_name="Attendee Type",
         field_type="choice",
         values=[
             ValueSpec("vip", "VIP", constraint="privateViewPrivateSchedule"),
@@ -191,17 +195,15 @@ DEMO_CONVERSATION = [
 
 def _seed_site(site: Site) -> None:
     """A few custom fields (one of each type, one with Other, one with constraints), users,
-    exhibitors with staff, and a conversation; each part only when the site has none yet."""
+    exhibitors with staff, a conversation, the catalogue and orders; each part only when the
+    site has none yet."""
     from confero.customfields.models import CustomField
-    from confero.customfields.services import create_field
     from confero.exhibitors.models import Exhibitor
     from confero.messaging.models import Message
     from confero.people.models import User
     from confero.people.services import add_user
 
-    for spec in DEMO_FIELDS:
-        if not CustomField.objects.filter(site=site, code=spec["code"]).exists():
-            create_field(site, **spec)
+    _seed_fields(site)
     fields = {f.code: f for f in CustomField.objects.filter(site=site).prefetch_related("values")}
     if not User.objects.filter(site=site).exists():
         for first, last, mail, client_id, answers in DEMO_USERS:
@@ -222,6 +224,30 @@ def _seed_site(site: Site) -> None:
         _seed_exhibitors(site, fields, users)
     if not Message.objects.filter(site=site).exists():
         _seed_conversation(users)
+    _seed_catalogue(site)
+    _seed_orders(site)
+
+
+def _seed_fields(site: Site) -> None:
+    """The demo fields, by the configuration import (confero.customfields.config): created when
+    missing, and named as real clients read them (`Attendee Type` → `<Attendee-Type>`) on a
+    site seeded before."""
+    from confero.customfields.config import FORMAT, import_fields
+
+    fields = [
+        {
+            "code": spec["code"],
+            "displayName": spec["display_name"],
+            "recordType": spec["record_type"],
+            "type": spec["field_type"],
+            "values": [
+                {"code": v.code, "label": v.label, "other": v.other, "constraint": v.constraint}
+                for v in spec.get("values", ())
+            ],
+        }
+        for spec in DEMO_FIELDS
+    ]
+    import_fields(site, {"format": FORMAT, "fields": fields})
 
 
 def _assignments(fields: dict, answers: dict[str, list[str]]) -> list:
@@ -263,6 +289,63 @@ def _seed_conversation(users: dict) -> None:
         message = send_message(users[sender], users[recipient], subject=subject, body=body)
         if read:
             mark_read(users[recipient], message.pk)
+
+
+# What the demo sites sell (contract §8.7): (code, name, price[, for a guest]).
+DEMO_REGISTRATION_TYPES = [("FULL", "Full conference", "450.00"), ("SPEAKER", "Speaker", "0.00")]
+DEMO_PACKAGES = [
+    ("CONF", "Conference pass", "350.00", False),
+    ("WORKSHOP", "Workshop day", "120.00", False),
+    ("DINNER", "Guest dinner", "80.00", True),
+]
+# (code, registration type granted, package granted, uses)
+DEMO_REGCODES = [("SPEAKER26", "SPEAKER", "CONF", 50), ("EARLYBIRD", None, "WORKSHOP", 100)]
+
+
+def _seed_catalogue(site: Site) -> None:
+    from confero.registration.catalogue import (
+        create_package,
+        create_regcode,
+        create_registration_type,
+    )
+    from confero.registration.models import Package, RegCode, RegistrationType
+
+    for code, name, price in DEMO_REGISTRATION_TYPES:
+        if not RegistrationType.objects.filter(site=site, code=code).exists():
+            create_registration_type(site, code=code, name=name, price=price)
+    for code, name, price, for_guest in DEMO_PACKAGES:
+        if not Package.objects.filter(site=site, code=code).exists():
+            create_package(site, code=code, name=name, price=price, for_guest=for_guest)
+    for code, registration_type, package, uses in DEMO_REGCODES:
+        if not RegCode.objects.filter(site=site, code=code).exists():
+            create_regcode(site, code=code, registration_type=registration_type,
+                           package=package, uses=uses)  # fmt: skip
+
+
+def _seed_orders(site: Site) -> None:
+    """Ada's order paid in full (a code makes her workshop free), Grace's changed (a guest
+    dinner added, part paid), Alan's cancelled; once per site."""
+    from confero.people.models import User
+    from confero.registration.lines import Item
+    from confero.registration.models import Order
+    from confero.registration.services import add_order, cancel_order, update_order
+
+    if Order.objects.filter(site=site).exists():
+        return
+    users = {u.email: u for u in User.objects.filter(site=site, status="active")}
+    if ada := users.get("ada@example.org"):
+        order = add_order(ada, items=["CONF", "WORKSHOP"], regcode="EARLYBIRD",
+                          order_number="RS-1001")  # fmt: skip
+        update_order(order, amount_paid="350.00")
+    if grace := users.get("grace@example.org"):
+        order = add_order(grace, items=["CONF"], regcode="SPEAKER26", order_number="RS-1002")
+        update_order(
+            order, items=["CONF", Item(package="DINNER", guest_name="Jim Hopper")],
+            amount_paid="50.00",
+        )  # fmt: skip
+    if alan := users.get("alan@example.org"):
+        order = add_order(alan, items=["CONF", ("Parking", "15.00")], order_number="RS-1003")
+        cancel_order(order)
 
 
 def describe(info: DemoInfo, base_url: str) -> str:

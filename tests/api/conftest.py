@@ -13,6 +13,7 @@ from confero.access.models import ApiToken
 from confero.customfields import cache, config
 from confero.customfields.models import CustomField
 from confero.people.models import User
+from tests.factories import PackageFactory, RegistrationTypeFactory
 
 FIELDS_FILE = Path(__file__).with_name("custom_fields.json")
 EXHIBITOR_FIELDS_FILE = Path(__file__).with_name("exhibitor_fields.json")
@@ -84,3 +85,17 @@ def assert_api_queries(django_assert_num_queries, monkeypatch):
         return django_assert_num_queries(number)
 
     return counting
+
+
+@pytest.fixture
+def catalogue(live_site) -> SimpleNamespace:
+    """What the live site sells (contract §8.7): a VIP pass, a guest dinner (a package for a
+    companion) and a Speaker registration type, for codes to grant."""
+    site = live_site.site
+    return SimpleNamespace(
+        vip=PackageFactory(site=site, code="VIP", name="VIP pass", price="450.00"),
+        dinner=PackageFactory(
+            site=site, code="DINNER", name="Guest dinner", price="80.00", for_guest=True
+        ),
+        speaker=RegistrationTypeFactory(site=site, code="SPEAKER", name="Speaker", price="0.00"),
+    )

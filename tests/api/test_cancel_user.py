@@ -96,12 +96,15 @@ def test_cancel_user_with_identifiers_of_different_users_is_refused_with_213(liv
 
 
 def test_cancel_user_does_not_take_contact_or_custom_fields(live, ada):
-    """cancelUser changes the status only: anything else sent is an error and nothing changes."""
+    """cancelUser changes the status only: anything else sent is an error and nothing changes.
+    It writes, so an undeclared parameter is a custom field code (§2), and it takes none: 300."""
     result = live.call("cancelUser", {"userKey": ada.user_key, "city": "London"})
 
     assert (result.status, result.body) == (
         400,
-        error_xml(201, "parameter 'city' is not known to cancelUser.do"),
+        error_xml(
+            300, "parameter 'city' is not known to cancelUser.do (it takes no custom fields)"
+        ),
     )
     assert User.objects.get(pk=ada.pk).status == "active"
 

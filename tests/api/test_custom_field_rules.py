@@ -2,6 +2,7 @@
 the database and from userData.do. Fields: tests/api/custom_fields.json."""
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -58,10 +59,28 @@ FEED_ORDER = (
 )
 
 
+CONSTRAINT_NAMES = ("publicViewPrivateSchedule", "privateViewPrivateSchedule",
+                    "cannotViewOrSchedule")  # fmt: skip
+
+
+def constraint_elements(held: str = "") -> str:
+    """The three constraint elements of a user record (§8.2): those `held` (elements in §7's
+    order), and each name the user holds no value of once, empty."""
+    return "".join(
+        "".join(re.findall(f"<{name}>[0-9]+</{name}>", held)) or f"<{name}/>"
+        for name in CONSTRAINT_NAMES
+    )
+
+
 def fed(constraints: str = "", **held: str) -> str:
-    """What feed_custom should be: the constraint elements, then every user field of the site
-    in configuration order, an empty element where the user holds no value (§6)."""
-    return constraints + "".join(held.get(code, f"<{element}/>") for code, element in FEED_ORDER)
+    """What feed_custom should be: the constraint elements, screenName, report-classification
+    and regcodes (empty here), then every user field of the site in configuration order, an
+    empty element where the user holds no value (§6)."""
+    return (
+        constraint_elements(constraints)
+        + "<screenName/><report-classification/><regcodes/>"
+        + "".join(held.get(code, f"<{element}/>") for code, element in FEED_ORDER)
+    )
 
 
 def feed_custom(live, user: User) -> str:
@@ -461,6 +480,8 @@ def test_feed_shows_every_field_by_display_name_with_value_codes(live, ada, fiel
 
     assert feed_custom(live, ada) == (
         f"<publicViewPrivateSchedule>{member}</publicViewPrivateSchedule>"
+        "<privateViewPrivateSchedule/><cannotViewOrSchedule/>"
+        "<screenName/><report-classification/><regcodes/>"
         "<Type-of-business>govt</Type-of-business>"
         "<Dietary-needs>veg</Dietary-needs><Dietary-needs>gf</Dietary-needs>"
         "<Interests>ai</Interests><T-shirt-size>m</T-shirt-size><Notes>Arrives Tuesday</Notes>"

@@ -8,6 +8,7 @@ import json
 import pytest
 from django.db import connection
 
+from confero.access.models import ApiCall
 from confero.api.feeds import epoch_millis
 from confero.customfields.services import create_field
 from confero.exhibitors.models import Exhibitor
@@ -182,13 +183,16 @@ def test_exhibitor_data_as_json(live, live_site, staff):
     ]
 
 
-def test_exhibitor_data_does_not_take_custom_field_codes(live, exhibitor_fields):
+def test_exhibitor_data_ignores_custom_field_codes_and_logs_their_names(live, exhibitor_fields):
+    """It writes nothing: a parameter it does not declare is ignored (contract §2, issue 16),
+    and the call log names it."""
+    plain = live.call("exhibitorData")
+
     result = live.call("exhibitorData", {"hall": "h1"})
 
-    assert (result.status, result.body) == (
-        400,
-        error_xml(201, "parameter 'hall' is not known to exhibitorData.do"),
-    )
+    assert (result.status, result.code) == (200, 0)
+    assert result.body.split(b">", 2)[2] == plain.body.split(b">", 2)[2]  # but the root's time
+    assert ApiCall.objects.order_by("-id").first().ignored_params == "hall"
 
 
 # --- since (§8) ------------------------------------------------------------------------------

@@ -19,14 +19,16 @@ from django.utils import timezone
 from confero.access.models import ApiCall, ApiToken
 from confero.access.services import configure_profile
 from confero.access.tokens import public_prefix, revoke_token
-from confero.api.codes import http_status
+from confero.api.codes import CODES, http_status
 from confero.exhibitors.models import Exhibitor
 from confero.messaging.models import Message
+from confero.registration.models import Order
 from tests.factories import (
     AccountFactory,
     EventFactory,
     ExhibitorFactory,
     MessageFactory,
+    OrderFactory,
     UserFactory,
     open_site,
 )
@@ -422,6 +424,7 @@ def test_permission_matrix_answers_as_the_contract_says(api, world, settings, ca
         "code": case.code,
         "http_status": case.status,
         "incident": "",
+        "ignored_params": "",
     }
 
 
@@ -493,6 +496,105 @@ def test_permission_matrix_account_level_stays_in_its_environment(api, world):
     )
 
     assert result.body == events_xml(world.bravo.event, environment="uat")
+
+
+# --- The order resources (contract §8.7): the same doors, each site's data its own -------------
+
+
+@dataclass
+class Orders:
+    """Kat on alpha and Zed on bravo, each with an order numbered RS-1 (numbers are unique per
+    site only)."""
+
+    kat: object
+    zed: object
+    alpha_order: object
+    bravo_order: object
+
+
+@pytest.fixture
+def orders(world) -> Orders:
+    kat = UserFactory(site=world.alpha.site, first_name="Kat")
+    zed = UserFactory(site=world.bravo.site, first_name="Zed")
+    return Orders(
+        kat=kat,
+        zed=zed,
+        alpha_order=OrderFactory(user=kat, order_number="RS-1"),
+        bravo_order=OrderFactory(user=zed, order_number="RS-1"),
+    )
+
+
+ORDER_RESOURCES = ("addOrder", "updateOrder", "cancelOrder", "orderData", "orderFeed")
+
+
+def order_params(resource: str, o: Orders) -> dict:
+    """What succeeds on alpha's Production site, with alpha's identifiers."""
+    return {
+        "addOrder": {"userKey": o.kat.user_key, "item": "Day pass|10.00"},
+        "updateOrder": {"orderId": str(o.alpha_order.pk), "amountPaid": "5.00"},
+        "cancelOrder": {"orderId": str(o.alpha_order.pk)},
+        "orderData": {"userRef": o.kat.user_ref},
+        "orderFeed": {},
+    }[resource]
+
+
+@dataclass(frozen=True)
+class OrderCase:
+    id: str
+    door: str  # whose URL is called
+    token: str  # whose token
+    event: str = ""  # `event`: "all", or a door whose event GUID is sent
+    account_level: bool = False
+    remote_addr: str = "127.0.0.1"
+    codes: dict = field(default_factory=dict)  # resource → code, for those not 0
+    fed: tuple = ()  # the users whose orders orderFeed.do lists, when it succeeds
+
+
+ALL_101 = dict.fromkeys(ORDER_RESOURCES, 101)
+NOT_HERE = {"addOrder": 210, "updateOrder": 250, "cancelOrder": 250, "orderData": 210}
+# fmt: off
+ORDER_MATRIX = [
+    OrderCase("own_token_own_site", "alpha", "alpha", fed=("kat",)),
+    OrderCase("uat_token_on_production_url", "alpha", "alpha_uat", codes=ALL_101),
+    OrderCase("token_of_another_event_of_the_account", "alpha", "bravo", codes=ALL_101),
+    OrderCase("ipv4_outside_allow_list", "alpha", "alpha", remote_addr="203.0.113.9",
+              codes=dict.fromkeys(ORDER_RESOURCES, 103)),
+    OrderCase("event_all_without_account_level", "alpha", "alpha", event="all",
+              codes=dict.fromkeys(ORDER_RESOURCES, 110)),
+    OrderCase("event_all_with_account_level", "alpha", "alpha", event="all", account_level=True,
+              codes=dict.fromkeys(ORDER_RESOURCES[:4], 112), fed=("kat", "zed")),
+    OrderCase("other_event_guid_with_account_level_reaches_only_its_data", "alpha", "alpha",
+              event="bravo", account_level=True, codes=NOT_HERE, fed=("zed",)),
+    OrderCase("uat_site_does_not_hold_production_data", "alpha_uat", "alpha_uat",
+              codes=NOT_HERE, fed=()),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize("resource", ORDER_RESOURCES)
+@pytest.mark.parametrize("case", ORDER_MATRIX, ids=[case.id for case in ORDER_MATRIX])
+def test_permission_matrix_of_the_order_resources(api, world, orders, case, resource):
+    if case.account_level:
+        set_account_level(getattr(world, case.door), True)
+    params = {"apiToken": getattr(world, case.token).token, **order_params(resource, orders)}
+    if case.event:
+        params["event"] = (
+            "all" if case.event == "all" else getattr(world, case.event).event.guid_text
+        )
+    before = (orders.alpha_order.pk, orders.bravo_order.pk)
+
+    result = api.call(getattr(world, case.door).url(resource), params, remote_addr=case.remote_addr)
+
+    code = case.codes.get(resource, 0)
+    assert (result.status, result.code) == (CODES[code].http_status, code)
+    row = ApiCall.objects.order_by("-id").first()
+    assert (row.resource, row.code, row.http_status) == (resource, code, result.status)
+    if resource == "orderFeed" and code == 0:
+        users = {"kat": orders.kat.user_ref, "zed": orders.zed.user_ref}
+        listed = [order.findtext("userRef") for order in result.xml.findall("order")]
+        assert listed == [users[name] for name in case.fed]
+    if code != 0 and resource in ("updateOrder", "cancelOrder"):
+        assert Order.objects.filter(pk__in=before, amount_paid=0, cancelled_at=None).count() == 2
 
 
 # --- The resources of exhibitors and messages (contract §8.4, §8.5) ------------------------------

@@ -44,6 +44,9 @@ _TABLE = [
     Code(230, 404, "exhibitor not found"),
     Code(231, 409, "exhibitorCode already used"),
     Code(240, 404, "message recipient not found or cancelled"),
+    Code(250, 404, "order not found"),
+    Code(251, 409, "orderNumber already used"),
+    Code(252, 400, "registration code not valid or used up"),
     Code(300, 400, "unknown custom field code"),
     Code(301, 400, "custom field value not recognised"),
     Code(302, 400, "custom field takes one value only"),
@@ -75,6 +78,9 @@ USER_CANCELLED = 215
 EXHIBITOR_NOT_FOUND = 230
 EXHIBITOR_CODE_TAKEN = 231
 RECIPIENT_NOT_FOUND = 240
+ORDER_NOT_FOUND = 250
+ORDER_NUMBER_TAKEN = 251
+REGCODE_REFUSED = 252
 UNKNOWN_FIELD = 300
 UNKNOWN_VALUE = 301
 SINGLE_VALUE_ONLY = 302
@@ -110,6 +116,12 @@ DOMAIN_CODES: dict[tuple[str, str], int] = {
     # markMessageRead.do of a message that is not to the acting user (or none): the closest
     # code of the contract's closed table, "not found" as the recipient (docs/api.md).
     ("NotFound", "message"): RECIPIENT_NOT_FOUND,
+    ("NotFound", "order"): ORDER_NOT_FOUND,
+    ("Conflict", "orderNumber"): ORDER_NUMBER_TAKEN,
+    ("Refused", "regcode"): REGCODE_REFUSED,
+    # Items of a cancelled order (docs/api.md, "Orders"): §9 has no code for a cancelled order;
+    # the parameter `item` is what cannot be taken, so 201, the message saying why.
+    ("Cancelled", "order"): PARAM_INVALID,
     ("Throttled", "*"): RATE_LIMITED,
 }
 

@@ -27,7 +27,16 @@ RESERVED_CODES: dict[str, set[str]] = defaultdict(lambda: {"apiToken", "event", 
 # Feed and envelope roots too: a custom element named like a root would confuse readers (and the
 # XML Schemas, which pick a schema by root name).
 RESERVED_ROOTS = frozenset(
-    {"api", "user-data", "session-data", "sessionCapacities", "speakers", "exhibitors", "messages"}
+    {
+        "api",
+        "user-data",
+        "session-data",
+        "sessionCapacities",
+        "speakers",
+        "exhibitors",
+        "messages",
+        "order-data",
+    }
 )
 RESERVED_ELEMENTS: dict[str, set[str]] = defaultdict(
     lambda: {"eventGUID", "response", "status", *RESERVED_ROOTS}

@@ -57,7 +57,9 @@ class Empty:
 
 
 EVENT_GUID = Marker("eventGUID")  # the site's event GUID (contract §6: every record has it)
-CONSTRAINTS = Marker("constraints")  # the three constraint elements, per value held (§8.2)
+# The three constraint elements (§8.2, §8.3): each always there, empty when the record holds no
+# value of it, repeated per value held.
+CONSTRAINTS = Marker("constraints")
 CUSTOM_FIELDS = Marker("custom fields")  # one element per custom field of the site (§7 rule 5)
 
 
@@ -99,10 +101,12 @@ class RecordType:
     # Records by primary key, descending (a user's messages, newest first); else ascending.
     newest_first: bool = False
     read_columns: tuple[Column, ...] = field(init=False, default=())
+    nested: tuple[Nested, ...] = field(init=False, default=())  # the parts that are lists
 
     def __post_init__(self) -> None:
         columns = tuple(p for p in self.parts if isinstance(p, Column) and not p.optional)
         object.__setattr__(self, "read_columns", columns)
+        object.__setattr__(self, "nested", tuple(p for p in self.parts if isinstance(p, Nested)))
         if self.custom_fields:
             # A custom field's element may not take the name of a standard one (§7).
             reserve(self.custom_fields, codes=(), elements=self.element_names())
@@ -121,7 +125,3 @@ class RecordType:
             elif part is CONSTRAINTS:
                 names += CONSTRAINT_NAMES
         return names
-
-    @property
-    def nested(self) -> tuple[Nested, ...]:
-        return tuple(p for p in self.parts if isinstance(p, Nested))

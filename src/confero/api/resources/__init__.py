@@ -1,3 +1,10 @@
 """Every module here registers its resources with the pipeline when imported."""
 
-from confero.api.resources import customfields, events, exhibitors, messages, users  # noqa: F401
+from confero.api.resources import (  # noqa: F401
+    customfields,
+    events,
+    exhibitors,
+    messages,
+    orders,
+    users,
+)
