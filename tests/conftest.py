@@ -1,6 +1,7 @@
 """Fixtures shared by the whole suite. Calls go through Django's WSGI handler with real
 urlencoded bodies, exactly as an integrator's client sends them."""
 
+import datetime as dt
 import functools
 import os
 import threading
@@ -12,7 +13,7 @@ from hypothesis import settings as hypothesis_settings
 from lxml import etree
 
 from confero.api.views import SCHEMA_DIR
-from tests.factories import EventFactory, open_site
+from tests.factories import EventFactory, open_site, site_of
 
 XML_CONTENT_TYPES = ("application/xml", "text/xml")
 _SCHEMA_LOCK = threading.Lock()  # a test may call the API from threads; one error log per schema
@@ -157,6 +158,44 @@ def live_site(db) -> OpenSite:
     event = EventFactory()
     site, token = open_site(event)
     return OpenSite(event, site, token, "production")
+
+
+@pytest.fixture
+def site(db):
+    """A Production site of a new event (the API's tests make it `live_site`'s)."""
+    return site_of(EventFactory())
+
+
+# The suite's Ada: one user every test that needs "a user" starts from.
+ADA = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.org",
+       "client_id": "CRM-1"}  # fmt: skip
+LONG_AGO = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def ada_with(site):
+    """`ada_with(**more)`: Ada Lovelace (ada@example.org, clientID CRM-1) on `site`, made by
+    people.services.add_user as every way in makes users, with `more` of her (model fields;
+    `custom` = {code: value or [values]}, custom values by code, checked as the API checks
+    them), created and last modified long ago: any change shows as a later stamp. A test
+    module that needs more of her overrides `ada` with it."""
+    from confero.api.customvalues import parse_custom_params
+    from confero.people.models import User
+    from confero.people.services import add_user
+
+    def make(*, custom=None, **more):
+        custom = {k: v if isinstance(v, list) else [v] for k, v in (custom or {}).items()}
+        assignments = parse_custom_params(site, "user", custom)
+        user = add_user(site, fields={**ADA, **more}, assignments=assignments)
+        User.objects.filter(pk=user.pk).update(created_at=LONG_AGO, modified_at=LONG_AGO)
+        return User.objects.select_related("site__event").get(pk=user.pk)
+
+    return make
+
+
+@pytest.fixture
+def ada(ada_with):
+    return ada_with()
 
 
 @pytest.fixture

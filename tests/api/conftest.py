@@ -25,6 +25,12 @@ def import_test_fields(site, path: Path = FIELDS_FILE) -> dict[str, CustomField]
 
 
 @pytest.fixture
+def site(live_site):
+    """The site of the API's tests: the live one (the suite's `ada` is made on it)."""
+    return live_site.site
+
+
+@pytest.fixture
 def fields(live_site) -> dict[str, CustomField]:
     """The fields of custom_fields.json on the live site, by code."""
     return import_test_fields(live_site.site)

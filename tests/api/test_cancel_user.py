@@ -28,12 +28,9 @@ def cancelled_xml(user: User) -> bytes:
 
 
 @pytest.fixture
-def ada(live, fields) -> User:
-    user = live.add_user(
-        email="ada@example.org", clientID="CRM-1", type_business="govt", dietary=["veg", "gf"]
-    )
-    User.objects.filter(pk=user.pk).update(modified_at=LONG_AGO)
-    return User.objects.get(pk=user.pk)
+def ada(ada_with, fields) -> User:
+    """The suite's Ada, holding a business type and two dietary needs."""
+    return ada_with(custom={"type_business": "govt", "dietary": ["veg", "gf"]})
 
 
 def test_cancel_user_by_user_key_keeps_the_record(live, ada):

@@ -95,19 +95,19 @@ def only_user() -> User:
 
 
 @pytest.fixture
-def ada(live, fields) -> User:
-    """A user holding a value of every user field, last modified long ago."""
-    user = live.add_user(
-        **ADA,
-        type_business="govt",
-        dietary=["veg", "gf"],
-        interests="ai",
-        tshirt="m",
-        notes="Arrives Tuesday",
-        attendee_type="member",
+def ada(ada_with, fields) -> User:
+    """The suite's Ada without a clientID, holding a value of every user field."""
+    return ada_with(
+        client_id=None,
+        custom={
+            "type_business": "govt",
+            "dietary": ["veg", "gf"],
+            "interests": "ai",
+            "tshirt": "m",
+            "notes": "Arrives Tuesday",
+            "attendee_type": "member",
+        },
     )
-    User.objects.filter(pk=user.pk).update(modified_at=LONG_AGO)
-    return User.objects.get(pk=user.pk)
 
 
 ADA_HOLDS = [

@@ -52,19 +52,10 @@ def ok_xml(record: bytes) -> bytes:
 
 
 @pytest.fixture
-def ada(live) -> User:
-    user = live.add_user(
-        firstName="Ada",
-        lastName="Lovelace",
-        email="ada@example.org",
-        companyName="Analytical Engines",
-        city="London",
-        countryID="GB",
-        clientID="CRM-1",
-        registered="true",
-        badgeID="B-1",
-    )
-    return User.objects.select_related("site__event").get(pk=user.pk)
+def ada(ada_with) -> User:
+    """The suite's Ada, with a company, a city, a country, a badge, registered."""
+    return ada_with(company_name="Analytical Engines", city="London", country_id="GB",
+                    registered=True, badge_id="B-1")  # fmt: skip
 
 
 def test_get_user_by_user_ref_has_no_user_key(live, ada):

@@ -39,18 +39,9 @@ def age(user: User) -> None:
 
 
 @pytest.fixture
-def ada(live) -> User:
-    user = live.add_user(
-        firstName="Ada",
-        lastName="Lovelace",
-        email="ada@example.org",
-        companyName="Analytical Engines",
-        email2="ada@analytical.example",
-        clientID="CRM-1",
-        registered="false",
-    )
-    age(user)
-    return User.objects.get(pk=user.pk)
+def ada(ada_with) -> User:
+    """The suite's Ada, with a company and a second email address."""
+    return ada_with(company_name="Analytical Engines", email2="ada@analytical.example")
 
 
 # --- Only what is sent changes ------------------------------------------------------------------
