@@ -121,10 +121,45 @@ def unschedule_session(user: User, session_time: SessionTime) -> None:
         changes.write()
 
 
+class _EntriesMoved(Exception):
+    """The user got an entry at a time not yet locked, between the times' locks and theirs."""
+
+
+def hold_times_of_leaving_user(user: User) -> None:
+    """Locks, in the lock order, the session times where the user holds an entry and then the
+    user's row, so that `free_user_seats` can run while holding the user (cancel_user locks
+    the user's row between the two). Entries are only created under the user's lock, so once
+    the user is locked the set cannot grow; if it grew before (a schedule call committed between
+    the times' locks and the user's), the locks taken are given back — a savepoint rolled back
+    releases them — and taken again with the new time, never a time after the user."""
+    known: set[int] = set()
+    while True:
+        try:
+            with transaction.atomic():
+                known |= _entry_time_ids(user)
+                lock_times(known)
+                lock_user(user.pk)
+                if not _entry_time_ids(user) <= known:
+                    raise _EntriesMoved
+                return
+        except _EntriesMoved:
+            continue
+
+
+def _entry_time_ids(user: User) -> set[int]:
+    return set(
+        Seat.objects.filter(user=user, status__in=ACTIVE_SEAT).values_list(
+            "session_time_id", flat=True
+        )
+    )
+
+
 def free_user_seats(user: User, *, because: FreedBecause = FreedBecause.USER_CANCELLED) -> None:
     """Frees every seat and waitlist place of the user (cancelled users), waitlists moving up.
     The caller holds the user's row (cancel_user updated it), so the user's entries do not
-    change while the session times are locked."""
+    change while the session times are locked; their times were locked before the user's row
+    (`hold_times_of_leaving_user`, on people's `user_cancelling`), so locking them again here
+    waits for nothing."""
     with transaction.atomic():
         time_ids = Seat.objects.filter(user=user, status__in=ACTIVE_SEAT).values_list(
             "session_time_id", flat=True
