@@ -485,8 +485,8 @@ def test_event_all_with_since(api, db):
 
 # The gate (site, profile, failed-auth counter, token), token counter, the watermark (3 on SQLite:
 # savepoint, clock, release), custom fields, their values, one chunk of users, their custom
-# values, the call log.
-USER_DATA_QUERIES = 10
+# values, their schedules, the call log.
+USER_DATA_QUERIES = 11
 
 
 @pytest.mark.parametrize("count", [1, 3])

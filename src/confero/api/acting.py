@@ -38,7 +38,7 @@ def named_user(site: Site, params: dict[str, Any], *, lock: bool = False) -> tup
 def acting_user(site: Site, params: dict[str, Any], *, lock: bool = True) -> User:
     """For *act* resources: userKey or clientID; userRef cannot act (212). Locked for the call
     unless `lock` is false: for resources whose service locks the user itself, in its own lock
-    order (confero.api.registry.Resource.locks_user_itself), and re-checks it is active."""
+    order (confero.api.registry.Resource.lock_acting_user), and re-checks it is active."""
     if params.get("userRef"):
         raise ApiError(
             codes.USERREF_CANNOT_ACT, "userRef cannot act as the user: use userKey or clientID"

@@ -142,7 +142,7 @@ def _run_resource(resource: Resource, call: Call) -> Any:
     try:
         if resource.acts_as_user:
             call.acting_user = acting_user(
-                call.target, call.params, lock=not resource.locks_user_itself
+                call.target, call.params, lock=resource.writes and resource.lock_acting_user
             )
         return resource.handler(call)
     except DomainError as error:

@@ -21,11 +21,12 @@ class Resource:
     params: tuple[Param, ...] = ()
     accepts_all: bool = False  # takes event=all (contract §8, marked *all*)
     acts_as_user: bool = False  # needs userKey or clientID (marked *act*)
-    # The resource's service locks the acting user itself, in its own lock order (scheduling:
-    # session times → users → sessions, decision 0016); the pipeline reads the user unlocked.
-    # Locking the user first here would hold it while the service waits for a session time that
-    # another call holds while it waits for this user: a deadlock (decision 0017).
-    locks_user_itself: bool = False
+    # Whether the pipeline locks the acting user's row for a writing call. Off where the
+    # resource's service locks the user itself, in its own lock order (scheduling: session
+    # times → users → sessions, decision 0016): locking the user first would hold it while the
+    # service waits for a session time that another call holds while it waits for this user,
+    # a deadlock (decision 0017). Calls that write nothing never lock it.
+    lock_acting_user: bool = True
     writes: bool = False  # runs in one write transaction
     custom_fields: str | None = None  # record type whose custom-field codes it accepts
     # The record type whose standard parameters these are, though the resource takes no custom
