@@ -111,15 +111,15 @@ def unschedule_session(call: Call) -> Document:
     acts_as_user=True,
 )
 def user_schedule(call: Call) -> Document:
-    """In date and time order; a waitlisted entry has its `<position>`, a scheduled one an
-    empty one."""
+    """`<userSchedule>` holds one `<sessionTime>` per entry, in date and time order; a
+    waitlisted entry has its `<position>`, a scheduled one an empty one."""
     entries = []
     for seat in services.user_schedule(call.acting_user):
         time = seat.session_time
         session = time.session
         entries.append(
             Node(
-                "scheduleEntry",
+                "sessionTime",
                 many=True,
                 children=[
                     E("sessionTimeID", time.pk),
@@ -135,7 +135,9 @@ def user_schedule(call: Call) -> Document:
                 ],
             )
         )
-    return Document(children=[E("userRef", call.acting_user.user_ref), *entries])
+    return Document(
+        children=[E("userRef", call.acting_user.user_ref), Node("userSchedule", children=entries)]
+    )
 
 
 @resource(
@@ -144,7 +146,8 @@ def user_schedule(call: Call) -> Document:
     acts_as_user=True,
 )
 def user_sessions(call: Call) -> Document:
-    """Published, active sessions whose constraints let the user see them, by sessionID.
+    """`<userSessions>` holds one `<session>` per published, active session whose constraints
+    let the user see it, by sessionID.
     `canSchedule` is what the constraints allow; a full or overlapping time is for
     scheduleSession.do to say."""
     sessions = [
@@ -162,4 +165,6 @@ def user_sessions(call: Call) -> Document:
         )
         for access in services.user_sessions(call.acting_user)
     ]
-    return Document(children=[E("userRef", call.acting_user.user_ref), *sessions])
+    return Document(
+        children=[E("userRef", call.acting_user.user_ref), Node("userSessions", children=sessions)]
+    )
