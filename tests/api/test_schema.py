@@ -33,7 +33,9 @@ from tests.factories import EventFactory, open_site
 XS = "{http://www.w3.org/2001/XMLSchema}"
 DOCS_SCHEMA_DIR = Path(__file__).resolve().parents[2] / "docs" / "schema"
 RESPONSE_SCHEMAS = ("api", "user-data", "session-data", "sessionCapacities", "speakers")
-SCHEMA_FILES = sorted(f"{name}.xsd" for name in (*RESPONSE_SCHEMAS, "common", "user-record", "session-record"))
+SCHEMA_FILES = sorted(
+    f"{name}.xsd" for name in (*RESPONSE_SCHEMAS, "common", "user-record", "session-record")
+)
 CONSTRAINTS = ("publicViewPrivateSchedule", "privateViewPrivateSchedule", "cannotViewOrSchedule")
 
 

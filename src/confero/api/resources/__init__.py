@@ -3,6 +3,7 @@
 from confero.api.resources import (  # noqa: F401
     customfields,
     events,
+    exports,
     scheduling,
     sessions,
     sessiontimes,
