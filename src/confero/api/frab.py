@@ -35,8 +35,10 @@ def _offset_time(moment: dt.datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
-_TIME_COLUMNS = ("pk", "session_id", "date", "time", "length", "room",
-                 "session__title", "session__abstract", "session__track", "session__type")  # fmt: skip
+_TIME_COLUMNS = (
+    *("pk", "session_id", "date", "time", "length", "room"),
+    *("session__title", "session__abstract", "session__track", "session__type"),
+)
 
 
 def _times(site: Site) -> list[tuple]:
@@ -48,18 +50,7 @@ def _times(site: Site) -> list[tuple]:
             session__published=True,
         )
         .order_by("date", "room", "time", "pk")
-        .values_list(
-            "pk",
-            "session_id",
-            "date",
-            "time",
-            "length",
-            "room",
-            "session__title",
-            "session__abstract",
-            "session__track",
-            "session__type",
-        )  # fmt: skip
+        .values_list(*_TIME_COLUMNS)
     )
 
 
