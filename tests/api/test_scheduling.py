@@ -302,10 +302,10 @@ def test_user_sessions_leaves_out_cancelled_and_unpublished_sessions(live, progr
 
 
 def test_user_schedule_lists_scheduled_and_waitlisted_times_in_time_order(live, programme, users):
-    late = programme.time(programme.session(abbreviation="L", title="Late"), time="15:00",
-                          room="Hall A")  # fmt: skip
-    early = programme.time(programme.session(abbreviation="E", title="Early"), time="09:00",
-                           capacity="1", waitlist="true")  # fmt: skip
+    late_session = programme.session(abbreviation="L", title="Late")
+    late = programme.time(late_session, time="15:00", room="Hall A")
+    early_session = programme.session(abbreviation="E", title="Early")
+    early = programme.time(early_session, time="09:00", capacity="1", waitlist="true")
     programme.schedule(users[1], early)
     programme.schedule(users[0], late)
     programme.schedule(users[0], early)
@@ -314,10 +314,12 @@ def test_user_schedule_lists_scheduled_and_waitlisted_times_in_time_order(live, 
 
     assert result.body == api_xml(
         f"<userRef>{users[0].user_ref}</userRef><userSchedule>"
-        f"<sessionTime><sessionTimeID>{early}</sessionTimeID><sessionID>2</sessionID>"
+        f"<sessionTime><sessionTimeID>{early}</sessionTimeID>"
+        f"<sessionID>{early_session}</sessionID>"
         "<abbreviation>E</abbreviation><title>Early</title><room/><date>2026-06-01</date>"
         "<time>09:00</time><length>60</length><status>waitlisted</status><position>1</position>"
-        f"</sessionTime><sessionTime><sessionTimeID>{late}</sessionTimeID><sessionID>1</sessionID>"
+        f"</sessionTime><sessionTime><sessionTimeID>{late}</sessionTimeID>"
+        f"<sessionID>{late_session}</sessionID>"
         "<abbreviation>L</abbreviation><title>Late</title><room>Hall A</room>"
         "<date>2026-06-01</date><time>15:00</time><length>60</length><status>scheduled</status>"
         "<position/></sessionTime></userSchedule>"
