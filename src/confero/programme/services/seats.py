@@ -16,9 +16,10 @@ session time while holding a user or a session. Entries are only *created* for a
 user's lock as well (schedule_session), which is what makes its overlap check sound when two
 calls of the same user race. Decision record: docs/decisions/0016-scheduling-locks.md.
 
-One transaction breaks the order: `people.services.cancel_user` updates the user's row before
-its `user_cancelled` signal reaches us, and the receiver then needs the user's session times.
-See the decision record for the rare deadlock this allows and how PostgreSQL resolves it.
+`people.services.cancel_user` keeps the order too: its `user_cancelling` signal comes before it
+locks the user's row, and our receiver locks the user's session times, then the user
+(`hold_times_of_leaving_user`). The API keeps it as well: it does not lock the acting user of
+the scheduling resources and cancelUser.do before they run (decision 0017).
 """
 
 from collections.abc import Iterable
