@@ -210,11 +210,14 @@ class UserAdmin(XmlTextAdmin):
         """Created and last-modified from the database clock, as the API writes them: feeds
         with `since` find every change made here. A user cancelled here is cancelled as by
         cancelUser.do."""
+        if change and "status" in form.changed_data and obj.status == UserStatus.CANCELLED:
+            # First, as the stored user is still active: cancel_user locks the user's session
+            # times before the user's row (decision 0017) and refuses one cancelled already.
+            obj.status = UserStatus.ACTIVE
+            cancel_user(obj)
         if not change:
             obj.created_at = obj.modified_at = Now()
         elif form.changed_data:
             obj.modified_at = Now()
         obj.save()
-        if change and "status" in form.changed_data and obj.status == UserStatus.CANCELLED:
-            cancel_user(obj)
         obj.refresh_from_db(fields=["created_at", "modified_at"])
