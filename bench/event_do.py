@@ -7,7 +7,8 @@
 What it does (bench/README.md has the reasoning):
  1. an isolated data directory (CONFERO_DATA_DIR in a temporary directory; the project's var/ is
     never touched) and, for PostgreSQL, a throw-away cluster (bench/pgcluster.py);
- 2. `confero manage migrate`, `confero event create`, `confero token create --allow 127.0.0.1`,
+ 2. `confero manage migrate`, `confero event create`, `confero profile --allow-add 127.0.0.1`,
+    `confero token create`,
     `confero profile --rate-limit N` so the token's rate limit never interferes;
  3. gunicorn with the command line `confero serve --workers 2` builds (captured, not copied), on a
     free loopback port; a warm-up, then `wrk -t2 -c16 -d15s --latency -s bench/post.lua`;
@@ -397,6 +398,8 @@ def set_up_site(env: dict) -> str:
     """Migrate and create the event and a token with the CLI; returns the token."""
     run([CONFERO, "manage", "migrate", "--noinput", "-v0"], env)
     run([CONFERO, "event", "create", "--code", EVENT_CODE, "--name", "Benchmark event"], env)
+    allow = ["--event", EVENT_CODE, "--site", "production", "--allow-add", "127.0.0.1"]
+    run([CONFERO, "profile", *allow], env)
     out = run(
         [
             CONFERO,
@@ -408,8 +411,6 @@ def set_up_site(env: dict) -> str:
             "production",
             "--label",
             "bench",
-            "--allow",
-            "127.0.0.1",
         ],
         env,
     )

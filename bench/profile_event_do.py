@@ -134,9 +134,8 @@ def inner(args) -> None:
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         confero(["event", "create", "--code", "bench", "--name", "Benchmark event"])
-        confero(
-            ["token", "create", "--event", "bench", "--site", "production", "--allow", "127.0.0.1"]
-        )
+        confero(["profile", "--event", "bench", "--site", "production", "--allow-add", "127.0.0.1"])
+        confero(["token", "create", "--event", "bench", "--site", "production"])
         confero(
             [
                 "profile",

@@ -65,8 +65,9 @@ def inner(args) -> None:
     fields.write_text(json.dumps(update_user.fields_file("bench")))
     with contextlib.redirect_stdout(out):
         confero(["event", "create", "--code", "bench", "--name", "Benchmark event"])
-        confero(["token", "create", "--event", "bench", "--site", "production",
-                 "--allow", "127.0.0.1"])  # fmt: skip
+        confero(["profile", "--event", "bench", "--site", "production",
+                 "--allow-add", "127.0.0.1"])  # fmt: skip
+        confero(["token", "create", "--event", "bench", "--site", "production"])
         confero(["profile", "--event", "bench", "--site", "production",
                  "--rate-limit", "2000000000"])  # fmt: skip
         confero(["customfields", "import", "--event", "bench", "--site", "production",

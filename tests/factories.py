@@ -69,17 +69,42 @@ def open_site(
     return site, issue_token(site.api_profile, label=label).plain
 
 
+# --- The console (issue 17) -------------------------------------------------------------------
+
+
+class PlannerFactory(factory.django.DjangoModelFactory):
+    """A console login: a Django user, planner of `accounts` (Account.organizers), with the
+    password PLANNER_PASSWORD."""
+
+    class Meta:
+        model = "auth.User"
+
+    username = factory.Sequence(lambda n: f"planner-{n}")
+
+    @classmethod
+    def _create(cls, model_class, *args, accounts=(), **kwargs):
+        user = model_class.objects.create_user(password=PLANNER_PASSWORD, **kwargs)
+        for account in accounts:
+            account.organizers.add(user)
+        return user
+
+
+PLANNER_PASSWORD = "correct horse battery"
+
+
 # --- Users, exhibitors and messages (issue 15) ----------------------------------------------
 # Made through their services, as events are: the rows are what the API would write.
 
 
 class UserFactory(factory.django.DjangoModelFactory):
+    """An attendee of a site, through people.services.add_user (as every way in writes it)."""
+
     class Meta:
         model = User
 
     site = factory.LazyFunction(lambda: site_of(EventFactory()))
-    first_name = factory.Sequence(lambda n: f"Ada{n}")
-    last_name = "Lovelace"
+    first_name = "Ada"
+    last_name = factory.Sequence(lambda n: f"Lovelace{n}")
     email = factory.Sequence(lambda n: f"user{n}@example.org")
 
     @classmethod
