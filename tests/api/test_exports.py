@@ -12,6 +12,7 @@ lxml (docs/decisions/0019-acting-user-lock-and-exports.md, "Exports").
 
 import datetime as dt
 import re
+import uuid
 
 import icalendar
 import pytest
@@ -150,6 +151,10 @@ def test_schedule_xml_follows_the_c3voc_validator_s_rules(live, timetable):
         ("link", "Slides", {"href": "https://x.org/s.pdf"}),
     ]
     assert schedule.findall("day/room/event")[-1].findtext("duration") == "99:59"
+    # Stable across exports: a UUID5 of the event's GUID and the sessionTimeID.
+    assert first.get("guid") == str(
+        uuid.uuid5(live.site.event.guid, f"session-time-{first.get('id')}")
+    )
 
 
 def test_schedule_xml_of_an_empty_programme_is_still_a_valid_schedule(live):

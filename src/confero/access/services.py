@@ -21,8 +21,6 @@ def give_site_a_profile(sender, instance: Site, created: bool, raw: bool = False
         ApiProfile.objects.create(site=instance)
 
 
-
-
 def configure_profile(
     profile: ApiProfile,
     *,

@@ -11,17 +11,20 @@ GUID and that ID (stable across exports); speakers are `<person>`s by their full
 """
 
 import datetime as dt
+import hashlib
 import uuid
-from collections import defaultdict
 from itertools import groupby
+from operator import itemgetter
 from zoneinfo import ZoneInfo
 
-from django.db.models import Max
+from django.db.models import CharField, Max
+from django.db.models.functions import Cast
 from django.utils.text import slugify
 from lxml import etree
 
 from confero.events.models import Site
 from confero.programme.models import Session, SessionFile, SessionTime, Speaker, Status
+from confero.xmltext import writable
 
 VERSION_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -36,12 +39,15 @@ def _offset_time(moment: dt.datetime) -> str:
 
 
 _TIME_COLUMNS = (
-    *("pk", "session_id", "date", "time", "length", "room"),
+    *("pk", "session_id", "day", "start", "length", "room"),
     *("session__title", "session__abstract", "session__track", "session__type"),
 )
 
 
 def _times(site: Site) -> list[tuple]:
+    """The active times of published, active sessions, by date, room and time. Date and time
+    as text ('YYYY-MM-DD', 'HH:MM:SS'): the few distinct ones are parsed once each
+    (_EventWriter.starts), not every row by the driver's converters."""
     return list(
         SessionTime.objects.filter(
             site=site,
@@ -49,20 +55,25 @@ def _times(site: Site) -> list[tuple]:
             session__status=Status.ACTIVE,
             session__published=True,
         )
+        .annotate(day=Cast("date", CharField()), start=Cast("time", CharField()))
         .order_by("date", "room", "time", "pk")
         .values_list(*_TIME_COLUMNS)
     )
 
 
 def _by_session(rows) -> dict[int, list[tuple]]:
-    out: dict[int, list[tuple]] = defaultdict(list)
-    for session_id, *rest in rows:
-        out[session_id].append(tuple(rest))
-    return out
+    """Rows sorted by session id (their first column), grouped by it."""
+    return {session_id: list(group) for session_id, group in groupby(rows, itemgetter(0))}
 
 
-def schedule_element(site: Site) -> etree._Element:
-    """The `<schedule>` document of the site's programme."""
+def schedule_text(site: Site) -> str:
+    """The `<schedule>` document of the site's programme, as text (without a declaration).
+
+    Written as text rather than as an lxml tree: this export is read whole by apps and
+    conference sites, and strings joined are about three times faster than elements made one by
+    one (issue 14's target: ten times pretalx's rate). Every value goes through `_escape`, and a
+    character XML cannot carry (stored some other way than the API) becomes U+FFFD.
+    """
     event = site.event
     zone = ZoneInfo(event.time_zone)
     times = _times(site)
@@ -79,57 +90,109 @@ def schedule_element(site: Site) -> etree._Element:
     )
     changed = published.aggregate(last=Max("modified_at"))["last"]
 
-    dates = sorted({row[2] for row in times} | set(_event_days(event)))
+    dates = sorted({dt.date.fromisoformat(day) for day in {row[2] for row in times}}
+                   | set(_event_days(event)))  # fmt: skip
     if not dates:
         dates = [dt.datetime.now(zone).date()]
-    root = etree.Element("schedule")
-    sub = etree.SubElement
-    sub(root, "version").text = changed.strftime(VERSION_FORMAT) if changed else "0"
-    conference = sub(root, "conference")
-    sub(conference, "acronym").text = event.code
-    sub(conference, "title").text = event.name
-    sub(conference, "start").text = dates[0].isoformat()
-    sub(conference, "end").text = dates[-1].isoformat()
-    sub(conference, "days").text = str(len(dates))
-    sub(conference, "timeslot_duration").text = "00:05"
-
-    by_date = {date: list(rows) for date, rows in groupby(times, key=lambda row: row[2])}
-    namespace = event.guid
+    out = [
+        "<schedule><version>",
+        changed.strftime(VERSION_FORMAT) if changed else "0",
+        "</version><conference><acronym>", _escape(event.code),
+        "</acronym><title>", _escape(event.name),
+        f"</title><start>{dates[0].isoformat()}</start><end>{dates[-1].isoformat()}</end>"
+        f"<days>{len(dates)}</days><timeslot_duration>00:05</timeslot_duration></conference>",
+    ]  # fmt: skip
+    by_date = {
+        dt.date.fromisoformat(day): list(rows) for day, rows in groupby(times, key=itemgetter(2))
+    }
+    writer = _EventWriter(zone, event.guid, event.code, speakers, files)
     for index, date in enumerate(dates, start=1):
-        start = dt.datetime.combine(date, dt.time(0), tzinfo=zone)
-        end = dt.datetime.combine(date, dt.time(23, 59, 59), tzinfo=zone)
-        day = sub(root, "day", index=str(index), date=date.isoformat(),
-                  start=_offset_time(start), end=_offset_time(end))  # fmt: skip
+        start = _offset_time(dt.datetime.combine(date, dt.time(0), tzinfo=zone))
+        end = _offset_time(dt.datetime.combine(date, dt.time(23, 59, 59), tzinfo=zone))
+        out.append(f'<day index="{index}" date="{date.isoformat()}" start="{start}" end="{end}">')
         for room, rows in groupby(by_date.get(date, ()), key=lambda row: row[5]):
-            room_element = sub(day, "room", name=room)
-            for row in rows:
-                _event(room_element, row, zone, namespace, event.code, speakers, files)
-    return root
+            out.append(f'<room name="{_escape(room, quote=True)}">')
+            out.extend(writer.event(row) for row in rows)
+            out.append("</room>")
+        out.append("</day>")
+    out.append("</schedule>")
+    return writable("".join(out))
 
 
-def _event(parent, row, zone, namespace, code, speakers, files) -> None:
-    time_id, session_id, date, start, length, room, title, abstract, track, kind = row
-    sub = etree.SubElement
-    element = sub(parent, "event", id=str(time_id),
-                  guid=str(uuid.uuid5(namespace, f"session-time-{time_id}")))  # fmt: skip
-    sub(element, "date").text = _offset_time(dt.datetime.combine(date, start, tzinfo=zone))
-    sub(element, "start").text = start.strftime("%H:%M")
-    sub(element, "duration").text = _duration(length)
-    sub(element, "room").text = room or None
-    sub(element, "slug").text = f"{code}-{time_id}-{slugify(title)[:40]}".rstrip("-")
-    sub(element, "title").text = title
-    sub(element, "subtitle")
-    sub(element, "track").text = track or None
-    sub(element, "type").text = kind or None
-    sub(element, "language")
-    sub(element, "abstract").text = abstract or None
-    sub(element, "description")
-    persons = sub(element, "persons")
-    for user_id, first, last in speakers.get(session_id, ()):
-        sub(persons, "person", id=str(user_id)).text = f"{first} {last}"
-    links = sub(element, "links")
-    for name, url in files.get(session_id, ()):
-        sub(links, "link", href=url).text = name
+def _escape(text: str, *, quote: bool = False) -> str:
+    """As lxml writes text and attribute values (so the API's copy, re-serialised by lxml, is
+    byte for byte the CLI's file)."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = text.replace("\r", "&#13;")
+    if quote:
+        text = text.replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;")
+    return text
+
+
+def _element(tag: str, text: str) -> str:
+    return f"<{tag}>{_escape(text)}</{tag}>" if text else f"<{tag}/>"
+
+
+class _EventWriter:
+    """One `<event>` per session time; what its session's times share is made once."""
+
+    def __init__(self, zone, namespace: uuid.UUID, code: str, speakers, files):
+        self.zone, self.namespace, self.code = zone, namespace.bytes, code
+        self.speakers, self.files = speakers, files
+        self.shared: dict[int, str] = {}  # session id → the event's elements after <slug>
+        self.slugs: dict[int, str] = {}
+        self.starts: dict[tuple, tuple[str, str]] = {}  # (date, time) → (date-time, HH:MM)
+
+    def guid(self, time_id: int) -> str:
+        """uuid.uuid5(event GUID, "session-time-ID"), without building UUID objects."""
+        digest = bytearray(
+            hashlib.sha1(
+                self.namespace + b"session-time-%d" % time_id, usedforsecurity=False
+            ).digest()
+        )
+        digest[6] = (digest[6] & 0x0F) | 0x50
+        digest[8] = (digest[8] & 0x3F) | 0x80
+        h = digest[:16].hex()
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+    def event(self, row) -> str:
+        time_id, session_id, date, start, length, room, *_ = row
+        when = self.starts.get((date, start))
+        if when is None:  # date and start as text: 'YYYY-MM-DD', 'HH:MM:SS'
+            moment = dt.datetime.fromisoformat(f"{date}T{start[:5]}").replace(tzinfo=self.zone)
+            when = self.starts[(date, start)] = (_offset_time(moment), start[:5])
+        shared = self.shared.get(session_id)
+        if shared is None:
+            shared = self.shared[session_id] = self._session(row)
+        return (
+            f'<event id="{time_id}" guid="{self.guid(time_id)}"><date>{when[0]}</date>'
+            f"<start>{when[1]}</start><duration>{_duration(length)}</duration>"
+            f"{_element('room', room)}<slug>{self.code}-{time_id}-{self.slugs[session_id]}"
+            f"</slug>{shared}</event>"
+        ).replace("-</slug>", "</slug>")
+
+    def _session(self, row) -> str:
+        _, session_id, _, _, _, _, title, abstract, track, kind = row
+        self.slugs[session_id] = slugify(title)[:40].rstrip("-")
+        persons = "".join(
+            f'<person id="{user_id}">{_escape(f"{first} {last}")}</person>'
+            for _, user_id, first, last in self.speakers.get(session_id, ())
+        )
+        links = "".join(
+            f'<link href="{_escape(url, quote=True)}">{_escape(name)}</link>'
+            for _, name, url in self.files.get(session_id, ())
+        )
+        return (
+            f"{_element('title', title)}<subtitle/>{_element('track', track)}"
+            f"{_element('type', kind)}<language/>{_element('abstract', abstract)}<description/>"
+            + (f"<persons>{persons}</persons>" if persons else "<persons/>")
+            + (f"<links>{links}</links>" if links else "<links/>")
+        )
+
+
+def schedule_element(site: Site) -> etree._Element:
+    """The document as an element, to sit inside the API's envelope."""
+    return etree.fromstring(schedule_text(site))
 
 
 def _event_days(event) -> list[dt.date]:
@@ -141,4 +204,4 @@ def _event_days(event) -> list[dt.date]:
 
 def schedule_xml(site: Site) -> bytes:
     """The whole file, with its XML declaration (what `confero programme export` writes)."""
-    return etree.tostring(schedule_element(site), encoding="UTF-8", xml_declaration=True)
+    return b"<?xml version='1.0' encoding='UTF-8'?>\n" + schedule_text(site).encode("utf-8")
