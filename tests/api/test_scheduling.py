@@ -109,7 +109,7 @@ def test_schedule_session_of_an_unknown_time_is_221(live, users):
 
     assert (result.status, result.body) == (
         404,
-        error_xml(221, "no session time with sessionTimeID 999"),
+        error_xml(221, "session time 999 not found"),
     )
 
 

@@ -60,24 +60,28 @@ class SessionAccess(NamedTuple):
 
 
 def schedule_session(user: User, session_time: SessionTime) -> Outcome:
+    """`session_time` may be unsaved with only its id (`SessionTime(pk=…)`): it is read here,
+    under its lock, and one of another site is NotFound like one that does not exist."""
+    site = user.site  # the caller's, with its definitions' version (for the constraints)
     with transaction.atomic():
-        time = lock_time(session_time.pk)
+        time = lock_time(session_time.pk, with_session=True)
         if time.site_id != user.site_id:
             raise NotFound("sessionTime", f"session time {time.pk} not found")
-        session = Session.objects.get(pk=time.session_id)
+        session = time.session
         user = lock_user(user.pk)
         if not user.is_active:
             raise Cancelled("user", f"user {user.user_ref} is cancelled")
-        held = _entry(time, user)
+        entries = _entries_of(user)
+        held = next((entry for entry in entries if entry.session_time_id == time.pk), None)
         if held is not None:
             return Outcome(held.status, held.position, time.seats_remaining)
         _check_open(session, time)
-        if not accesses(user.pk, [session.pk])[session.pk].can_schedule:
+        if not accesses(user.pk, [session.pk], site=site)[session.pk].can_schedule:
             raise Refused(
                 "constraint",
                 f"user {user.user_ref} may not schedule session {session_label(session)}",
             )
-        _check_overlap(user, time)
+        _check_overlap(user, time, entries)
         room = time.capacity == 0 or time.registered < time.capacity
         if room and not time.waitlisted:
             status, position = SeatStatus.SCHEDULED, None
@@ -228,16 +232,22 @@ def _span(time: SessionTime) -> tuple[dt.datetime, dt.datetime]:
     return start, start + dt.timedelta(minutes=time.length)
 
 
-def _check_overlap(user: User, time: SessionTime) -> None:
-    start, end = _span(time)
-    entries = (
+def _entries_of(user: User) -> list[Seat]:
+    """The user's scheduled and waitlisted entries with their times and sessions (read under
+    the user's lock: entries are only created under it)."""
+    return list(
         Seat.objects.filter(user=user, status__in=ACTIVE_SEAT)
-        .exclude(session_time=time)
         .select_related("session_time__session")
         .order_by("session_time__date", "session_time__time", "session_time_id")
     )
+
+
+def _check_overlap(user: User, time: SessionTime, entries: list[Seat]) -> None:
+    start, end = _span(time)
     for entry in entries:
         other = entry.session_time
+        if other.pk == time.pk:
+            continue
         other_start, other_end = _span(other)
         if other_start < end and start < other_end:
             held = "has scheduled" if entry.status == SeatStatus.SCHEDULED else "is waitlisted for"

@@ -40,9 +40,13 @@ def session_label(session: Session) -> str:
     return f"'{session.abbreviation}'" if session.abbreviation else f'"{session.title}"'
 
 
-def lock_time(pk: int) -> SessionTime:
+def lock_time(pk: int, *, with_session: bool = False) -> SessionTime:
+    """The time, its row locked; `with_session`: its session read along, not locked."""
+    times = SessionTime.objects.select_for_update(of=("self",))
+    if with_session:
+        times = times.select_related("session")
     try:
-        return SessionTime.objects.select_for_update().get(pk=pk)
+        return times.get(pk=pk)
     except SessionTime.DoesNotExist:
         raise NotFound("sessionTime", f"session time {pk} not found") from None
 
