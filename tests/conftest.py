@@ -211,11 +211,16 @@ def _machinery_tests_keep_their_configuration(request, settings):
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _no_connection_left_behind():
+def _no_connection_left_behind(django_db_setup, django_db_blocker):
     """The connections a server process keeps of its own — the one that listens for changes to
     admissions, the one the call log's thread writes with — are closed before the test database
-    is dropped."""
+    is dropped (set up after it, this is torn down before it)."""
     yield
+    with django_db_blocker.unblock():
+        _close_own_connections()
+
+
+def _close_own_connections() -> None:
     from confero.access import gatecache
     from confero.api import calllog
 

@@ -103,6 +103,17 @@ DEMO_FIELDS = [
     ),
     dict(record_type="user", code="notes", display_name="Notes", field_type="text"),
     dict(
+        record_type="exhibitor",
+        code="sponsor_level",
+        display_name="Sponsor level",
+        field_type="choice",
+        values=[
+            ValueSpec("gold", "Gold"),
+            ValueSpec("silver", "Silver"),
+            ValueSpec("other", "Other: please specify", other=True),
+        ],
+    ),
+    dict(
         record_type="profile",
         code="attendee_type",
         display_name="Attendee type",
@@ -140,41 +151,119 @@ DEMO_USERS = [
 ]
 
 
+# Exhibitors: fields, custom values, staff as (email of a demo user, role), files.
+DEMO_EXHIBITORS = [
+    (
+        {
+            "exhibitor_code": "EXH-AE",
+            "name": "Analytical Engines Ltd",
+            "type": "Gold sponsor",
+            "description": "Mechanical computing, from the difference engine on.",
+            "url": "https://engines.example.org/",
+            "email": "booth@engines.example.org",
+            "booth": "A1",
+        },
+        {"sponsor_level": ["gold"]},
+        [("ada@example.org", "Lead"), ("alan@example.org", "Engineer")],
+        [("Brochure", "application/pdf", 48_213, "https://engines.example.org/brochure.pdf")],
+    ),
+    (
+        {
+            "exhibitor_code": "EXH-CW",
+            "name": "Compiler Works",
+            "type": "Startup",
+            "url": "https://compilers.example.org/",
+            "booth": "B7",
+        },
+        {"sponsor_level": ["Community partner"]},  # not a value: kept as "Other"
+        [("grace@example.org", "Sales")],
+        [],
+    ),
+]
+
+# A conversation: (sender's email, recipient's email, subject, body), read by its recipient or not.
+DEMO_CONVERSATION = [
+    ("grace@example.org", "ada@example.org", "Coffee at booth A1?",
+     "I would love to see the engine running. 10:30?", True),
+    ("ada@example.org", "grace@example.org", "Re: Coffee at booth A1?",
+     "Yes, 10:30 works. Bring your compiler!", False),
+]  # fmt: skip
+
+
 def _seed_site(site: Site) -> None:
-    """A few custom fields (one of each type, one with Other, one with constraints) and users."""
+    """A few custom fields (one of each type, one with Other, one with constraints), users,
+    exhibitors with staff, and a conversation; each part only when the site has none yet."""
     from confero.customfields.models import CustomField
-    from confero.customfields.services import Assignment, create_field
+    from confero.customfields.services import create_field
+    from confero.exhibitors.models import Exhibitor
+    from confero.messaging.models import Message
     from confero.people.models import User
     from confero.people.services import add_user
 
     for spec in DEMO_FIELDS:
         if not CustomField.objects.filter(site=site, code=spec["code"]).exists():
             create_field(site, **spec)
-    if User.objects.filter(site=site).exists():
-        return
     fields = {f.code: f for f in CustomField.objects.filter(site=site).prefetch_related("values")}
-    for first, last, mail, client_id, answers in DEMO_USERS:
-        assignments = []
-        for code, values in answers.items():
-            field = fields[code]
-            known = {v.code: v for v in field.values.all()}
-            other = next((v for v in known.values() if v.is_other), None)
-            choices = tuple(
-                (None, v) if not field.is_choice else ((known[v], "") if v in known else (other, v))
-                for v in values
+    if not User.objects.filter(site=site).exists():
+        for first, last, mail, client_id, answers in DEMO_USERS:
+            add_user(
+                site,
+                fields={
+                    "first_name": first,
+                    "last_name": last,
+                    "email": mail,
+                    "client_id": client_id,
+                    "registered": True,
+                },
+                assignments=_assignments(fields, answers),
             )
-            assignments.append(Assignment(field, choices))
-        add_user(
-            site,
-            fields={
-                "first_name": first,
-                "last_name": last,
-                "email": mail,
-                "client_id": client_id,
-                "registered": True,
-            },
-            assignments=assignments,
+    # The demo users as they are now (a visitor may have cancelled one): by email, active.
+    users = {u.email: u for u in User.objects.filter(site=site, status="active")}
+    if not Exhibitor.objects.filter(site=site).exists():
+        _seed_exhibitors(site, fields, users)
+    if not Message.objects.filter(site=site).exists():
+        _seed_conversation(users)
+
+
+def _assignments(fields: dict, answers: dict[str, list[str]]) -> list:
+    """Custom values by code, as the API reads them: an unknown value goes to Other."""
+    from confero.customfields.services import Assignment
+
+    assignments = []
+    for code, values in answers.items():
+        field = fields[code]
+        known = {v.code: v for v in field.values.all()}
+        other = next((v for v in known.values() if v.is_other), None)
+        choices = tuple(
+            (None, v) if not field.is_choice else ((known[v], "") if v in known else (other, v))
+            for v in values
         )
+        assignments.append(Assignment(field, choices))
+    return assignments
+
+
+def _seed_exhibitors(site: Site, fields: dict, users: dict) -> None:
+    from confero.exhibitors.services import FileSpec, add_exhibitor
+
+    for values, answers, staff, files in DEMO_EXHIBITORS:
+        add_exhibitor(
+            site,
+            fields=values,
+            assignments=_assignments(fields, answers),
+            participants=[(users[mail], role) for mail, role in staff if mail in users],
+            files=[FileSpec(display_name=n, type=t, size=b, url=u) for n, t, b, u in files],
+        )
+
+
+def _seed_conversation(users: dict) -> None:
+    from confero.messaging.services import mark_read, send_message
+
+    for sender, recipient, subject, body, read in DEMO_CONVERSATION:
+        if sender not in users or recipient not in users:
+            return
+        message = send_message(users[sender], users[recipient], subject=subject, body=body)
+        if read:
+            mark_read(users[recipient], message.pk)
 
 
 # (abbreviation, title, track, type, speakers by email and role, times: (day, HH:MM, minutes,

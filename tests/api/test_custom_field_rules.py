@@ -659,3 +659,74 @@ def test_custom_value_with_a_character_xml_cannot_carry_is_refused_with_201(live
         ),
     )
     assert (User.objects.count(), Answer.objects.count()) == (0, 0)
+
+
+# --- Exhibitors: the names of their resources' parameters and of their record's elements ------
+# Reserved by the declarations alone (confero.api.resources.exhibitors): the record type's
+# elements and the writing resources' parameters.
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        *("exhibitorID", "exhibitorCode", "newExhibitorCode", "name", "status", "type"),
+        *("description", "url", "email", "booth", "participant", "participantRole", "file"),
+        *("userKey", "clientID", "userRef", "apiToken", "event", "format", "since"),
+    ],
+)
+def test_code_colliding_with_a_standard_exhibitor_parameter_is_refused(live_site, code):
+    with pytest.raises(ValidationFailed) as refused:
+        create_field(
+            live_site.site,
+            record_type="exhibitor",
+            code=code,
+            display_name="Anything",
+            field_type="text",
+        )
+
+    assert (refused.value.field, refused.value.message) == (
+        "code",
+        f"'{code}' is a standard parameter of exhibitor resources",
+    )
+    assert CustomField.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "display_name",
+    [
+        *("exhibitor", "exhibitors", "exhibitorID", "exhibitorCode", "name", "status", "type"),
+        *("description", "url", "email", "booth", "exhibitorFile", "displayName", "participant"),
+        *("role", "userRef", "firstName", "lastName", "participantEmail", "eventGUID"),
+        *("response", "messages", "user-data"),
+    ],
+)
+def test_display_name_whose_element_is_a_standard_exhibitor_element_is_refused(
+    live_site, display_name
+):
+    with pytest.raises(ValidationFailed) as refused:
+        create_field(
+            live_site.site,
+            record_type="exhibitor",
+            code="anything",
+            display_name=display_name,
+            field_type="text",
+        )
+
+    assert (refused.value.field, refused.value.message) == (
+        "displayName",
+        f"its element name <{display_name}> is a standard element of exhibitors",
+    )
+    assert CustomField.objects.count() == 0
+
+
+def test_exhibitor_names_that_are_standard_for_users_only_are_allowed(live_site):
+    """`Company name` is a user's element, not an exhibitor's: an exhibitor field may take it."""
+    field = create_field(
+        live_site.site,
+        record_type="exhibitor",
+        code="companyName",
+        display_name="companyName",
+        field_type="text",
+    )
+
+    assert (field.code, field.element_name) == ("companyName", "companyName")

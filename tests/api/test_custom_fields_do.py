@@ -293,3 +293,39 @@ def test_custom_fields_event_all_query_count_does_not_grow_with_fields(
         result = doors[0].call("customFields", {"event": "all"})
 
     assert len(result.xml.findall("customField")) == 3 * (1 + count)
+
+
+def test_custom_fields_lists_the_fields_of_exhibitors(live, live_site, exhibitor_fields):
+    event = live_site.event
+
+    def values(code):
+        return list(exhibitor_fields[code].values.order_by("position"))
+
+    result = live.call("customFields")
+
+    assert (result.status, result.body) == (
+        200,
+        ok_xml(
+            builtin_xml(event),
+            field_xml(
+                event,
+                "sponsor_level",
+                "Sponsor level",
+                "Sponsor-level",
+                "exhibitor",
+                "choice",
+                values("sponsor_level"),
+            ),
+            field_xml(
+                event,
+                "sectors",
+                "Sectors",
+                "Sectors",
+                "exhibitor",
+                "multichoice",
+                values("sectors"),
+            ),
+            field_xml(event, "hall", "Hall", "Hall", "exhibitor", "choice", values("hall")),
+            field_xml(event, "tagline", "Tag line", "Tag-line", "exhibitor", "text"),
+        ),
+    )

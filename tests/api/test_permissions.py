@@ -19,7 +19,17 @@ from django.utils import timezone
 from confero.access.models import ApiCall, ApiToken
 from confero.access.services import configure_profile
 from confero.access.tokens import public_prefix, revoke_token
-from tests.factories import AccountFactory, EventFactory, open_site
+from confero.api.codes import http_status
+from confero.exhibitors.models import Exhibitor
+from confero.messaging.models import Message
+from tests.factories import (
+    AccountFactory,
+    EventFactory,
+    ExhibitorFactory,
+    MessageFactory,
+    UserFactory,
+    open_site,
+)
 
 DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 
@@ -483,6 +493,109 @@ def test_permission_matrix_account_level_stays_in_its_environment(api, world):
     )
 
     assert result.body == events_xml(world.bravo.event, environment="uat")
+
+
+# --- The resources of exhibitors and messages (contract §8.4, §8.5) ------------------------------
+# The same world; alpha holds Ada and Grace (Ada on the staff of exhibitor ACME-1), a message
+# from Ada to Grace. Each case calls one resource in one situation and expects its code; a
+# refused call leaves the data as it was (and the data is there: the own-token case shows it).
+
+NAMED_BY_OTHERS = {"updateExhibitor": 230, "sendMessage": 210, "messages": 210,
+                   "markMessageRead": 210}  # fmt: skip
+RECORD_RESOURCES = (
+    "addExhibitor", "updateExhibitor", "exhibitorData", "sendMessage", "messages",
+    "markMessageRead",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Alpha:
+    ada: object
+    grace: object
+    exhibitor: object
+    message: object
+
+
+@pytest.fixture
+def alpha_data(world) -> Alpha:
+    site = world.alpha.site
+    ada, grace = UserFactory(site=site), UserFactory(site=site)
+    exhibitor = ExhibitorFactory(site=site, exhibitor_code="ACME-1", participants=[(ada, "")])
+    return Alpha(ada, grace, exhibitor, MessageFactory(sender=ada, recipient=grace))
+
+
+def record_params(resource: str, data: Alpha) -> dict:
+    return {
+        "addExhibitor": {"name": "New", "exhibitorCode": "NEW"},
+        "updateExhibitor": {"exhibitorCode": "ACME-1", "booth": "Z9"},
+        "exhibitorData": {},
+        "sendMessage": {
+            "userKey": data.ada.user_key,
+            "toUserRef": data.grace.user_ref,
+            "body": "x",
+        },
+        "messages": {"userKey": data.ada.user_key},
+        "markMessageRead": {"userKey": data.grace.user_key, "messageID": data.message.pk},
+    }[resource]
+
+
+def record_state() -> tuple:
+    return (
+        list(Exhibitor.objects.order_by("pk").values_list("site_id", "exhibitor_code", "booth")),
+        list(Message.objects.order_by("pk").values_list("site_id", "body", "read_at")),
+    )
+
+
+# situation → (how the call is made, the code for each resource: one code, or a dict)
+SITUATIONS = {
+    "own_token": ("alpha", {}, 0),
+    "uat_token_on_production_url": ("alpha_uat_token", {}, 101),
+    "token_of_another_account": ("xray_token", {}, 101),
+    "other_event_without_account_level": ("alpha", {"event": "bravo"}, 110),
+    "event_all_without_account_level": ("alpha", {"event": "all"}, 110),
+    "event_all_with_account_level": ("alpha+ala", {"event": "all"}, {"exhibitorData": 0}, 112),
+    "other_account_event_with_account_level": ("alpha+ala", {"event": "xray"}, 111),
+    "other_event_with_account_level": ("alpha+ala", {"event": "bravo"}, NAMED_BY_OTHERS, 0),
+}
+RECORD_MATRIX = [(r, s) for r in RECORD_RESOURCES for s in SITUATIONS]
+
+
+def expected_code(resource: str, situation: str) -> int:
+    _, _, codes, *default = SITUATIONS[situation]
+    return codes.get(resource, default[0]) if isinstance(codes, dict) else codes
+
+
+@pytest.mark.parametrize(("resource", "situation"), RECORD_MATRIX,
+                         ids=[f"{r}-{s}" for r, s in RECORD_MATRIX])  # fmt: skip
+def test_permission_matrix_of_exhibitor_and_message_resources(
+    api, world, alpha_data, resource, situation
+):
+    how, event, *_ = SITUATIONS[situation]
+    token = {"alpha_uat_token": world.alpha_uat.token, "xray_token": world.xray.token}.get(
+        how, world.alpha.token
+    )
+    if how == "alpha+ala":
+        set_account_level(world.alpha, True)
+    named = {"bravo": world.bravo.event.guid_text, "xray": world.xray.event.guid_text}
+    params = {"apiToken": token, **record_params(resource, alpha_data)}
+    if event:
+        params["event"] = named.get(event["event"], event["event"])
+    before = record_state()
+
+    result = api.call(world.alpha.url(resource), params)
+
+    code = expected_code(resource, situation)
+    assert (result.code, result.status) == (code, http_status(code)), result.body
+    row = ApiCall.objects.order_by("-id").first()
+    assert (row.resource, row.code, row.site_id) == (resource, code, world.alpha.site.pk)
+    if code != 0 or resource in ("exhibitorData", "messages"):
+        assert record_state() == before
+    elif situation == "other_event_with_account_level":  # addExhibitor: on bravo's site
+        assert record_state()[0][-1] == (world.bravo.site.pk, "NEW", "")
+    if code == 0 and resource == "exhibitorData":  # bravo has no exhibitor
+        assert (b"ACME-1" in result.body) == (situation != "other_event_with_account_level")
+    if code == 0 and resource == "messages":
+        assert alpha_data.grace.user_ref.encode() in result.body
 
 
 # --- The programme's resources (issue 14): every one behind the same checks ---------------------

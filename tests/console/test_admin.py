@@ -278,3 +278,37 @@ def test_admin_custom_fields_show_value_ids_and_cannot_be_deleted(admin_client, 
     assert [int(pk) for pk in shown] == ids
     assert deleted.status_code == 403
     assert CustomField.objects.filter(pk=field.pk).exists()
+
+
+def test_a_cancelled_user_stays_cancelled_in_the_admin(live, admin_client):
+    """The admin writes through the services: there is no way back from cancelled there, as
+    there is none in the API (the form says so, and nothing is written)."""
+    user = live.add_user(email="ada@example.org")
+    assert live.call("cancelUser", {"userKey": user.user_key}).code == 0
+    before = User.objects.filter(pk=user.pk).values().get()
+
+    data = form_of(admin_client, change_url(user))
+    response = admin_client.post(change_url(user), {**data, "status": "active"})
+
+    assert response.status_code == 200
+    assert "a cancelled user stays cancelled, as in the API" in response.content.decode()
+    assert User.objects.filter(pk=user.pk).values().get() == before
+
+
+def test_the_admins_cancel_action_cancels_as_cancel_user_does(live, admin_client):
+    ada, bob = live.add_user(email="ada@example.org"), live.add_user(email="bob@example.org")
+    # Stamped a second back: a record stamped in the millisecond of a feed's time comes again.
+    User.objects.update(modified_at=F("modified_at") - dt.timedelta(seconds=1))
+    first = live.call("userData")
+
+    response = admin_client.post(
+        "/admin/people/user/",
+        {"action": "cancel_users", "_selected_action": [ada.pk], "index": 0},
+    )
+
+    second = live.call("userData", {"since": first.xml.get("time")})
+    assert response.status_code == 302
+    assert [(u.findtext("userRef"), u.findtext("status")) for u in second.xml.findall("user")] == [
+        (ada.user_ref, "cancelled")
+    ]
+    assert User.objects.get(pk=bob.pk).status == "active"

@@ -80,6 +80,9 @@ NOT_ALLOWED_BY_CONSTRAINTS = 224
 NOT_SCHEDULED = 225
 SESSION_CANCELLED = 226
 ABBREVIATION_TAKEN = 227
+EXHIBITOR_NOT_FOUND = 230
+EXHIBITOR_CODE_TAKEN = 231
+RECIPIENT_NOT_FOUND = 240
 UNKNOWN_FIELD = 300
 UNKNOWN_VALUE = 301
 SINGLE_VALUE_ONLY = 302
@@ -109,6 +112,12 @@ DOMAIN_CODES: dict[tuple[str, str], int] = {
     ("Cancelled", "user"): USER_CANCELLED,
     ("Conflict", "clientID"): CLIENT_ID_TAKEN,
     ("Conflict", "email"): EMAIL_TAKEN,
+    ("NotFound", "exhibitor"): EXHIBITOR_NOT_FOUND,
+    ("Conflict", "exhibitorCode"): EXHIBITOR_CODE_TAKEN,
+    ("NotFound", "recipient"): RECIPIENT_NOT_FOUND,
+    # markMessageRead.do of a message that is not to the acting user (or none): the closest
+    # code of the contract's closed table, "not found" as the recipient (docs/api.md).
+    ("NotFound", "message"): RECIPIENT_NOT_FOUND,
     ("Throttled", "*"): RATE_LIMITED,
     ("NotFound", "session"): SESSION_NOT_FOUND,
     ("NotFound", "sessionTime"): SESSION_TIME_NOT_FOUND,
@@ -132,4 +141,8 @@ def from_domain(error: Exception) -> ApiError:
     headers = {}
     if retry_after := getattr(error, "retry_after", None):
         headers["Retry-After"] = str(retry_after)
-    return ApiError(code, getattr(error, "message", str(error)), headers=headers)
+    message = getattr(error, "message", str(error))
+    if code == PARAM_INVALID and what:
+        # A 201 names the parameter and the rule (§9); a domain's `what` is the field's API name.
+        message = f"parameter '{what}': {message}"
+    return ApiError(code, message, headers=headers)

@@ -13,7 +13,6 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as AuthUserAdmin
 from django.contrib.auth.models import User as AuthUser
-from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
@@ -27,7 +26,7 @@ from confero.customfields.models import Answer, CustomField, CustomValue
 from confero.errors import Conflict, ValidationFailed
 from confero.events.models import Account, Event, Site
 from confero.people.models import User, UserStatus
-from confero.people.services import cancel_user, check_unique
+from confero.people.services import add_user, cancel_user, check_unique, update_user
 from confero.xmltext import not_xml
 
 
@@ -312,9 +311,13 @@ class UserForm(XmlTextForm):
         as the API says it (213, 214). A field with an error here is left out of the model's
         constraint checks, which would name only the database constraint."""
         data = super().clean()
-        site = data.get("site")
+        site = data.get("site") or (self.instance.site if self.instance.pk else None)
         if site is not None and not self.errors:
-            active = data.get("status") == UserStatus.ACTIVE
+            was = self.instance.status if self.instance.pk else UserStatus.ACTIVE
+            if was == UserStatus.CANCELLED and data.get("status") == UserStatus.ACTIVE:
+                self.add_error("status", "a cancelled user stays cancelled, as in the API")
+                return data
+            active = was == UserStatus.ACTIVE and data.get("status", was) == UserStatus.ACTIVE
             try:
                 check_unique(
                     site,
@@ -370,18 +373,32 @@ class UserAdmin(XmlTextAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # users are cancelled, never deleted
 
+    def get_readonly_fields(self, request, obj=None):
+        # A user stays on the site it was made on, and is made active.
+        fixed = ("site",) if obj is not None else ("status",)
+        return (*self.readonly_fields, *fixed)
+
+    actions = ["cancel_users"]
+
+    @admin.action(description="Cancel the selected users (as cancelUser.do)")
+    def cancel_users(self, request, queryset):
+        for user in queryset.filter(status=UserStatus.ACTIVE).select_related("site"):
+            cancel_user(user)
+
     def save_model(self, request, obj, form, change):
-        """Created and last-modified from the database clock, as the API writes them: feeds
-        with `since` find every change made here. A user cancelled here is cancelled as by
-        cancelUser.do."""
-        if change and "status" in form.changed_data and obj.status == UserStatus.CANCELLED:
-            # First, as the stored user is still active: cancel_user locks the user's session
-            # times before the user's row (decision 0019) and refuses one cancelled already.
-            obj.status = UserStatus.ACTIVE
-            cancel_user(obj)
+        """Through the services, as the console, the CLI and the API write: created and
+        last-modified from the database clock, uniqueness as the API says it."""
+        fields = {
+            name: form.cleaned_data[name]
+            for name in form.changed_data
+            if name not in ("site", "status")
+        }
         if not change:
-            obj.created_at = obj.modified_at = Now()
-        elif form.changed_data:
-            obj.modified_at = Now()
-        obj.save()
-        obj.refresh_from_db(fields=["created_at", "modified_at"])
+            obj.pk = add_user(form.cleaned_data["site"], fields=fields).pk
+            return
+        user = User.objects.select_related("site").get(pk=obj.pk)
+        if "status" in form.changed_data:  # to cancelled: UserForm refuses anything else
+            # First: cancel_user locks the user's session times before the user's row, which
+            # update_user's write would lock (decision 0019).
+            user = cancel_user(user)
+        update_user(user, fields=fields)

@@ -13,8 +13,7 @@ from confero.api.codes import ApiError
 from confero.api.customvalues import parse_custom_params
 from confero.api.params import Param, RawParams, parse_declared
 from confero.api.registry import STANDARD_PARAMS
-from confero.api.resources.users import ADD_PARAMS, UPDATE_PARAMS
-from confero.api.resources.users import _fields_from_params as fields_from_params
+from confero.api.resources.users import ADD_PARAMS, UPDATE_PARAMS, fields_from_params
 from confero.customfields.models import CustomField, FieldType, RecordType
 from confero.customfields.services import Assignment, fields_for
 from confero.errors import Conflict

@@ -104,6 +104,8 @@ class RecordType:
     # The record type whose custom fields may not take this record's element names: its own
     # custom fields' type, or that of the records it goes with (a session's speakers).
     reserves_for: str | None = None
+    # Records by primary key, descending (a user's messages, newest first); else ascending.
+    newest_first: bool = False
     read_columns: tuple[Column, ...] = field(init=False, default=())
 
     def __post_init__(self) -> None:

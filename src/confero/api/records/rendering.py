@@ -164,8 +164,9 @@ class Renderer:
         """The records of the chunks, each with its custom values and nested rows: those come
         sorted by record, so each record's are the next run of rows."""
         for chunk in chunks:
-            answers = _runs(chunk.answers)
-            nested = [_runs(rows) for rows in chunk.nested]
+            descending = self.record_type.newest_first
+            answers = _runs(chunk.answers, descending=descending)
+            nested = [_runs(rows, descending=descending) for rows in chunk.nested]
             for row in chunk.rows:
                 record_id = row[0]
                 yield Record(
@@ -373,14 +374,16 @@ def _json_child(nested: Nested, row: tuple) -> Any:
 
 class _runs:
     """Rows sorted by record id, handed out a record at a time: `take(id)` gives the rows of
-    record `id` (records come in ascending order; rows of records not asked for are skipped)."""
+    record `id` (records come in the feed's order, ascending or `descending`; rows of records not
+    asked for are skipped)."""
 
-    def __init__(self, rows: list[tuple]):
+    def __init__(self, rows: list[tuple], *, descending: bool = False):
         self.groups = itertools.groupby(rows, _RECORD_ID)
         self.current = next(self.groups, None)
+        self.comes_before = operator.gt if descending else operator.lt
 
     def take(self, record_id: int) -> list[tuple]:
-        while self.current is not None and self.current[0] < record_id:
+        while self.current is not None and self.comes_before(self.current[0], record_id):
             self.current = next(self.groups, None)
         if self.current is not None and self.current[0] == record_id:
             rows = list(self.current[1])

@@ -3,7 +3,9 @@
 from confero.api.resources import (  # noqa: F401
     customfields,
     events,
+    exhibitors,
     exports,
+    messages,
     scheduling,
     sessions,
     sessiontimes,
