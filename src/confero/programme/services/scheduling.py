@@ -21,7 +21,6 @@ import datetime as dt
 from typing import NamedTuple
 
 from django.db import transaction
-from django.db.models.functions import Now
 
 from confero.errors import Cancelled, NotFound, Refused
 from confero.people.models import User
@@ -34,6 +33,7 @@ from confero.programme.models import (
     SessionTime,
     Status,
 )
+from confero.programme.services.hotpath import Entry, entries_of, locked_time, record_entry
 from confero.programme.services.seats import (
     ACTIVE_SEAT,
     Changes,
@@ -64,14 +64,14 @@ def schedule_session(user: User, session_time: SessionTime) -> Outcome:
     under its lock, and one of another site is NotFound like one that does not exist."""
     site = user.site  # the caller's, with its definitions' version (for the constraints)
     with transaction.atomic():
-        time = lock_time(session_time.pk, with_session=True)
+        time = locked_time(session_time.pk)
         if time.site_id != user.site_id:
             raise NotFound("sessionTime", f"session time {time.pk} not found")
         session = time.session
         user = lock_user(user.pk)
         if not user.is_active:
             raise Cancelled("user", f"user {user.user_ref} is cancelled")
-        entries = _entries_of(user)
+        entries = entries_of(user.pk)
         held = next((entry for entry in entries if entry.session_time_id == time.pk), None)
         if held is not None:
             return Outcome(held.status, held.position, time.seats_remaining)
@@ -93,18 +93,7 @@ def schedule_session(user: User, session_time: SessionTime) -> Outcome:
             raise Refused(
                 "full", f"session time {time.pk} is full ({time.capacity} seats, no waitlist)"
             )
-        Seat.objects.create(
-            session_time=time,
-            user=user,
-            status=status,
-            position=position,
-            created_at=Now(),
-            modified_at=Now(),
-        )
-        changes = Changes()
-        changes.time(time)
-        changes.users.add(user.pk)
-        changes.write()
+        record_entry(time, user.pk, status, position)
     return Outcome(str(status), position, time.seats_remaining)
 
 
@@ -232,28 +221,19 @@ def _span(time: SessionTime) -> tuple[dt.datetime, dt.datetime]:
     return start, start + dt.timedelta(minutes=time.length)
 
 
-def _entries_of(user: User) -> list[Seat]:
-    """The user's scheduled and waitlisted entries with their times and sessions (read under
-    the user's lock: entries are only created under it)."""
-    return list(
-        Seat.objects.filter(user=user, status__in=ACTIVE_SEAT)
-        .select_related("session_time__session")
-        .order_by("session_time__date", "session_time__time", "session_time_id")
-    )
-
-
-def _check_overlap(user: User, time: SessionTime, entries: list[Seat]) -> None:
+def _check_overlap(user: User, time: SessionTime, entries: list[Entry]) -> None:
     start, end = _span(time)
     for entry in entries:
-        other = entry.session_time
-        if other.pk == time.pk:
+        if entry.session_time_id == time.pk:
             continue
-        other_start, other_end = _span(other)
+        other_start = dt.datetime.combine(entry.date, entry.time)
+        other_end = other_start + dt.timedelta(minutes=entry.length)
         if other_start < end and start < other_end:
             held = "has scheduled" if entry.status == SeatStatus.SCHEDULED else "is waitlisted for"
+            label = f"'{entry.abbreviation}'" if entry.abbreviation else f'"{entry.title}"'
             raise Refused(
                 "overlap",
-                f"session time {time.pk} overlaps session time {other.pk} of session "
-                f"{session_label(other.session)} on {other.date:%Y-%m-%d} at "
-                f"{other.time:%H:%M}–{other_end:%H:%M}, which user {user.user_ref} {held}",
+                f"session time {time.pk} overlaps session time {entry.session_time_id} of "
+                f"session {label} on {entry.date:%Y-%m-%d} at "
+                f"{entry.time:%H:%M}–{other_end:%H:%M}, which user {user.user_ref} {held}",
             )
