@@ -143,9 +143,8 @@ class _EventWriter:
     def __init__(self, zone, namespace: uuid.UUID, code: str, sessions, speakers, files):
         self.zone, self.namespace, self.code = zone, namespace.bytes, code
         self.sessions, self.speakers, self.files = sessions, speakers, files
-        self.shared: dict[int, str] = {}  # session id → the event's elements after <slug>
-        self.slugs: dict[int, str] = {}
-        self.starts: dict[tuple, tuple[str, str]] = {}  # (date, time) → (date-time, HH:MM)
+        self.shared: dict[int, tuple[str, str]] = {}  # session id → see _session
+        self.starts: dict[tuple, str] = {}  # (date, time, length) → <date>, <start>, <duration>
 
     def guid(self, time_id: int) -> str:
         """uuid.uuid5(event GUID, "session-time-ID"), without building UUID objects."""
@@ -161,25 +160,28 @@ class _EventWriter:
 
     def event(self, row, room_element: str) -> str:
         time_id, session_id, date, start, length, _ = row
-        when = self.starts.get((date, start))
+        when = self.starts.get((date, start, length))
         if when is None:  # date and start as text: 'YYYY-MM-DD', 'HH:MM:SS'
             moment = dt.datetime.fromisoformat(f"{date}T{start[:5]}").replace(tzinfo=self.zone)
-            when = self.starts[(date, start)] = (_offset_time(moment), start[:5])
+            when = self.starts[(date, start, length)] = (
+                f"<date>{_offset_time(moment)}</date><start>{start[:5]}</start>"
+                f"<duration>{_duration(length)}</duration>"
+            )
         shared = self.shared.get(session_id)
         if shared is None:
             shared = self.shared[session_id] = self._session(session_id)
+        slug, rest = shared
         return (
-            f'<event id="{time_id}" guid="{self.guid(time_id)}"><date>{when[0]}</date>'
-            f"<start>{when[1]}</start><duration>{_duration(length)}</duration>"
-            f"{room_element}<slug>{self.code}-{time_id}-{self.slugs[session_id]}"
-            f"</slug>{shared}</event>"
-        ).replace("-</slug>", "</slug>")
+            f'<event id="{time_id}" guid="{self.guid(time_id)}">{when}{room_element}'
+            f"<slug>{self.code}-{time_id}{slug}</slug>{rest}</event>"
+        )
 
-    def _session(self, session_id: int) -> str:
-        """The elements of an event that come from its session; characters XML cannot carry
-        (stored some other way than the API) become U+FFFD."""
+    def _session(self, session_id: int) -> tuple[str, str]:
+        """What an event takes from its session: the end of its slug ("-title", or "") and its
+        elements after the slug; characters XML cannot carry (stored some other way than the
+        API) become U+FFFD."""
         _, title, abstract, track, kind = self.sessions[session_id]
-        self.slugs[session_id] = slugify(title)[:40].rstrip("-")
+        slug = slugify(title)[:40].rstrip("-")
         persons = "".join(
             f'<person id="{user_id}">{_escape(f"{first} {last}")}</person>'
             for _, user_id, first, last in self.speakers.get(session_id, ())
@@ -188,7 +190,7 @@ class _EventWriter:
             f'<link href="{_escape(url, quote=True)}">{_escape(name)}</link>'
             for _, name, url in self.files.get(session_id, ())
         )
-        return writable(
+        return f"-{slug}" if slug else "", writable(
             f"{_element('title', title)}<subtitle/>{_element('track', track)}"
             f"{_element('type', kind)}<language/>{_element('abstract', abstract)}<description/>"
             + (f"<persons>{persons}</persons>" if persons else "<persons/>")
