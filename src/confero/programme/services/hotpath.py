@@ -77,15 +77,19 @@ def _by_hand() -> bool:
     return connection.vendor == "postgresql"
 
 
-def locked_time(pk: int) -> SessionTime:
-    """The session time, its row locked, with its session read along (not locked)."""
+def locked_time(pk: int) -> SessionTime | None:
+    """The session time, its row locked, with its session read along (not locked); None when
+    there is none."""
     if not _by_hand():
-        return lock_time(pk, with_session=True)
+        try:
+            return lock_time(pk, with_session=True)
+        except NotFound:
+            return None
     with connection.cursor() as cursor:
         cursor.execute(_TIME_SQL, [pk])
         row = cursor.fetchone()
     if row is None:
-        raise NotFound("sessionTime", f"session time {pk} not found")
+        return None
     (pk, session_id, site_id, room, date, time, length, capacity, waitlist, status, registered,
      waitlisted, created_at, modified_at, abbreviation, title, session_status,
      published) = row  # fmt: skip

@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 from django.db import transaction
 
-from confero.errors import Cancelled, NotFound, Refused
+from confero.errors import Cancelled, DomainError, NotFound, Refused
 from confero.people.models import User
 from confero.programme.constraints import accesses
 from confero.programme.models import (
@@ -61,39 +61,52 @@ class SessionAccess(NamedTuple):
 
 def schedule_session(user: User, session_time: SessionTime) -> Outcome:
     """`session_time` may be unsaved with only its id (`SessionTime(pk=…)`): it is read here,
-    under its lock, and one of another site is NotFound like one that does not exist."""
+    under its lock, and one of another site is NotFound like one that does not exist.
+
+    Every refusal is decided before anything is written, so no savepoint is needed to undo a
+    refused call: the checks run in the caller's transaction (or one of their own), return
+    their refusal, and it is raised once the block has ended, which leaves the caller's
+    transaction usable (two statements fewer a call: decision 0019)."""
+    with transaction.atomic(savepoint=False):
+        outcome = _schedule(user, session_time)
+    if isinstance(outcome, DomainError):
+        raise outcome
+    return outcome
+
+
+def _schedule(user: User, session_time: SessionTime) -> Outcome | DomainError:
     site = user.site  # the caller's, with its definitions' version (for the constraints)
-    with transaction.atomic():
-        time = locked_time(session_time.pk)
-        if time.site_id != user.site_id:
-            raise NotFound("sessionTime", f"session time {time.pk} not found")
-        session = time.session
-        user = lock_user(user.pk)
-        if not user.is_active:
-            raise Cancelled("user", f"user {user.user_ref} is cancelled")
-        entries = entries_of(user.pk)
-        held = next((entry for entry in entries if entry.session_time_id == time.pk), None)
-        if held is not None:
-            return Outcome(held.status, held.position, time.seats_remaining)
-        _check_open(session, time)
-        if not accesses(user.pk, [session.pk], site=site)[session.pk].can_schedule:
-            raise Refused(
-                "constraint",
-                f"user {user.user_ref} may not schedule session {session_label(session)}",
-            )
-        _check_overlap(user, time, entries)
-        room = time.capacity == 0 or time.registered < time.capacity
-        if room and not time.waitlisted:
-            status, position = SeatStatus.SCHEDULED, None
-            time.registered += 1
-        elif time.waitlist:
-            status, position = SeatStatus.WAITLISTED, time.waitlisted + 1
-            time.waitlisted += 1
-        else:
-            raise Refused(
-                "full", f"session time {time.pk} is full ({time.capacity} seats, no waitlist)"
-            )
-        record_entry(time, user.pk, status, position)
+    time = locked_time(session_time.pk)
+    if time is None or time.site_id != user.site_id:
+        return NotFound("sessionTime", f"session time {session_time.pk} not found")
+    session = time.session
+    user = lock_user(user.pk)
+    if not user.is_active:
+        return Cancelled("user", f"user {user.user_ref} is cancelled")
+    entries = entries_of(user.pk)
+    held = next((entry for entry in entries if entry.session_time_id == time.pk), None)
+    if held is not None:
+        return Outcome(held.status, held.position, time.seats_remaining)
+    if refusal := _closed(session, time):
+        return refusal
+    if not accesses(user.pk, [session.pk], site=site)[session.pk].can_schedule:
+        return Refused(
+            "constraint", f"user {user.user_ref} may not schedule session {session_label(session)}"
+        )
+    if refusal := _overlap(user, time, entries):
+        return refusal
+    room = time.capacity == 0 or time.registered < time.capacity
+    if room and not time.waitlisted:
+        status, position = SeatStatus.SCHEDULED, None
+        time.registered += 1
+    elif time.waitlist:
+        status, position = SeatStatus.WAITLISTED, time.waitlisted + 1
+        time.waitlisted += 1
+    else:
+        return Refused(
+            "full", f"session time {time.pk} is full ({time.capacity} seats, no waitlist)"
+        )
+    record_entry(time, user.pk, status, position)
     return Outcome(str(status), position, time.seats_remaining)
 
 
@@ -205,13 +218,14 @@ def _entry(time: SessionTime, user: User) -> Seat | None:
     return Seat.objects.filter(session_time=time, user=user, status__in=ACTIVE_SEAT).first()
 
 
-def _check_open(session: Session, time: SessionTime) -> None:
+def _closed(session: Session, time: SessionTime) -> Cancelled | None:
     if session.status == Status.CANCELLED:
-        raise Cancelled("session", f"session {session_label(session)} is cancelled")
+        return Cancelled("session", f"session {session_label(session)} is cancelled")
     if not session.published:
-        raise Cancelled("session", f"session {session_label(session)} is not published")
+        return Cancelled("session", f"session {session_label(session)} is not published")
     if time.status == Status.CANCELLED:
-        raise Cancelled("sessionTime", f"session time {time.pk} is cancelled")
+        return Cancelled("sessionTime", f"session time {time.pk} is cancelled")
+    return None
 
 
 def _span(time: SessionTime) -> tuple[dt.datetime, dt.datetime]:
@@ -221,7 +235,7 @@ def _span(time: SessionTime) -> tuple[dt.datetime, dt.datetime]:
     return start, start + dt.timedelta(minutes=time.length)
 
 
-def _check_overlap(user: User, time: SessionTime, entries: list[Entry]) -> None:
+def _overlap(user: User, time: SessionTime, entries: list[Entry]) -> Refused | None:
     start, end = _span(time)
     for entry in entries:
         if entry.session_time_id == time.pk:
@@ -231,9 +245,10 @@ def _check_overlap(user: User, time: SessionTime, entries: list[Entry]) -> None:
         if other_start < end and start < other_end:
             held = "has scheduled" if entry.status == SeatStatus.SCHEDULED else "is waitlisted for"
             label = f"'{entry.abbreviation}'" if entry.abbreviation else f'"{entry.title}"'
-            raise Refused(
+            return Refused(
                 "overlap",
                 f"session time {time.pk} overlaps session time {entry.session_time_id} of "
                 f"session {label} on {entry.date:%Y-%m-%d} at "
                 f"{entry.time:%H:%M}–{other_end:%H:%M}, which user {user.user_ref} {held}",
             )
+    return None
