@@ -7,7 +7,7 @@ have, and nothing else; the lexical forms of dates, start times and durations; e
 guids and slugs unique). The `c3voc-schedule-tools` package itself is not used: its wheel does
 not ship that schema (its validation shells out to xmllint with a path the package lacks), and
 it pins lxml < 5, icalendar < 6 and pytz < 2023, which Confero cannot install beside its own
-lxml (docs/decisions/0019-acting-user-lock-and-exports.md, "Exports").
+lxml (docs/decisions/0020-acting-user-lock-and-exports.md, "Exports").
 """
 
 import datetime as dt

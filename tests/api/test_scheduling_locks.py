@@ -1,5 +1,5 @@
 """The lock order of scheduling (session times → users → sessions, decision 0016) holds through
-the API too (decision 0019): the pipeline does not lock the acting user of scheduleSession.do,
+the API too (decision 0020): the pipeline does not lock the acting user of scheduleSession.do,
 unscheduleSession.do and cancelUser.do before their services lock the session time, and
 cancel_user locks the user's session times before the user's row.
 

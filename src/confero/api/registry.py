@@ -25,7 +25,7 @@ class Resource:
     # resource's service locks the user itself, in its own lock order (scheduling: session
     # times → users → sessions, decision 0016): locking the user first would hold it while the
     # service waits for a session time that another call holds while it waits for this user,
-    # a deadlock (decision 0019). Calls that write nothing never lock it.
+    # a deadlock (decision 0020). Calls that write nothing never lock it.
     lock_acting_user: bool = True
     writes: bool = False  # runs in one write transaction
     custom_fields: str | None = None  # record type whose custom-field codes it accepts

@@ -399,6 +399,6 @@ class UserAdmin(XmlTextAdmin):
         user = User.objects.select_related("site").get(pk=obj.pk)
         if "status" in form.changed_data:  # to cancelled: UserForm refuses anything else
             # First: cancel_user locks the user's session times before the user's row, which
-            # update_user's write would lock (decision 0019).
+            # update_user's write would lock (decision 0020).
             user = cancel_user(user)
         update_user(user, fields=fields)

@@ -2,7 +2,7 @@
 
 The scheduling services lock in the order session times → users → sessions (decision 0016),
 so these resources get the acting user from the pipeline unlocked (`lock_acting_user=False`,
-decision 0019); `schedule_session` locks and re-checks the user after the time."""
+decision 0020); `schedule_session` locks and re-checks the user after the time."""
 
 from confero.api import codes
 from confero.api.call import Call

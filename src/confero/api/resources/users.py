@@ -195,7 +195,7 @@ def update_user(call: Call) -> Document:
     summary="Cancels a user; the record and its history stay.",
     writes=True,
     acts_as_user=True,
-    lock_acting_user=False,  # cancel_user locks the user's session times first (decision 0019)
+    lock_acting_user=False,  # cancel_user locks the user's session times first (decision 0020)
 )
 def cancel_user(call: Call) -> Document:
     user = services.cancel_user(call.acting_user)

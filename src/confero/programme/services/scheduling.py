@@ -66,7 +66,7 @@ def schedule_session(user: User, session_time: SessionTime) -> Outcome:
     Every refusal is decided before anything is written, so no savepoint is needed to undo a
     refused call: the checks run in the caller's transaction (or one of their own), return
     their refusal, and it is raised once the block has ended, which leaves the caller's
-    transaction usable (two statements fewer a call: decision 0019)."""
+    transaction usable (two statements fewer a call: decision 0020)."""
     with transaction.atomic(savepoint=False):
         outcome = _schedule(user, session_time)
     if isinstance(outcome, DomainError):

@@ -19,7 +19,7 @@ calls of the same user race. Decision record: docs/decisions/0016-scheduling-loc
 `people.services.cancel_user` keeps the order too: its `user_cancelling` signal comes before it
 locks the user's row, and our receiver locks the user's session times, then the user
 (`hold_times_of_leaving_user`). The API keeps it as well: it does not lock the acting user of
-the scheduling resources and cancelUser.do before they run (decision 0019).
+the scheduling resources and cancelUser.do before they run (decision 0020).
 """
 
 from collections.abc import Iterable
