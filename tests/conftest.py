@@ -26,7 +26,7 @@ def response_schema(root: str) -> etree.XMLSchema | None:
     """The XML Schema of a response root: src/confero/api/schema/ROOT.xsd, what /docs/schema/
     serves (contract §6; issue 3). Loaded once per session."""
     path = SCHEMA_DIR / f"{root}.xsd"
-    if root == "common" or not path.is_file():
+    if root == "common" or root.endswith("-record") or not path.is_file():
         return None
     return etree.XMLSchema(etree.parse(str(path)))
 

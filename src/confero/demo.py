@@ -71,6 +71,7 @@ def ensure_demo() -> DemoInfo:
     account.organizers.add(user)
     for site in Site.objects.filter(event=event):
         _seed_site(site)
+        _seed_programme(site)
     return DemoInfo(event=event, tokens=tokens, username=DEMO_USERNAME, password=password)
 
 
@@ -346,6 +347,58 @@ def _seed_orders(site: Site) -> None:
     if alan := users.get("alan@example.org"):
         order = add_order(alan, items=["CONF", ("Parking", "15.00")], order_number="RS-1003")
         cancel_order(order)
+
+
+# (abbreviation, title, track, type, speakers by email and role, times: (day, HH:MM, minutes,
+# room, capacity, waitlist), the attendee_type values the session carries).
+DEMO_SESSIONS = [
+    ("KEY", "Opening keynote", "Main", "keynote", [("grace@example.org", "speaker")],
+     [(0, "09:00", 60, "Hall A", 0, False)], []),
+    ("API1", "Integrating with the Confero API", "Developers", "talk",
+     [("ada@example.org", "speaker")], [(0, "10:30", 45, "Room 101", 40, False)], []),
+    ("WS1", "Badge printing workshop", "Developers", "workshop", [("alan@example.org", "host")],
+     [(0, "14:00", 90, "Workshop room", 2, True)], []),
+    ("VIP", "VIP breakfast", "Main", "social", [], [(1, "08:00", 60, "Room 101", 20, False)],
+     ["vip"]),
+    ("PANEL", "Closing panel", "Main", "panel",
+     [("ada@example.org", "moderator"), ("alan@example.org", "panelist")],
+     [(1, "16:00", 60, "Hall A", 0, False), (1, "17:30", 60, "Hall A", 0, False)], []),
+]  # fmt: skip
+
+
+def _seed_programme(site: Site) -> None:
+    """Rooms and sessions over the event's first two days, with speakers; a workshop whose two
+    seats are taken and whose waitlist holds one; a session only VIPs see (a constraint)."""
+    from confero.customfields.models import CustomField
+    from confero.customfields.services import Assignment
+    from confero.people.models import User
+    from confero.programme import services
+    from confero.programme.models import Session
+
+    if Session.objects.filter(site=site).exists():
+        return
+    first_day = site.event.start_date or timezone.localdate()
+    people = {user.email: user for user in User.objects.filter(site=site)}
+    attendee_type = CustomField.objects.get(site=site, code="attendee_type")
+    for code, title, track, kind, speakers, times, constraints in DEMO_SESSIONS:
+        values = tuple((attendee_type.values.get(code=v), "") for v in constraints)
+        assignments = [Assignment(attendee_type, values)] if values else []
+        session = services.add_session(
+            site,
+            fields={"abbreviation": code, "title": title, "track": track, "type": kind,
+                    "abstract": f"{title}, at the Confero demo conference."},
+            assignments=assignments,
+        )  # fmt: skip
+        services.set_speakers(session, [(people[mail], role) for mail, role in speakers])
+        for day, start, length, room, capacity, waitlist in times:
+            services.add_session_time(session, fields={
+                "date": first_day + dt.timedelta(days=day),
+                "time": dt.time.fromisoformat(start),
+                "length": length, "room": room, "capacity": capacity, "waitlist": waitlist,
+            })  # fmt: skip
+    workshop = Session.objects.get(site=site, abbreviation="WS1").times.get()
+    for mail in ("ada@example.org", "grace@example.org", "alan@example.org"):
+        services.schedule_session(people[mail], workshop)  # the third waits: place 1
 
 
 def describe(info: DemoInfo, base_url: str) -> str:

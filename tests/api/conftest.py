@@ -105,3 +105,58 @@ def catalogue(live_site) -> SimpleNamespace:
         ),
         speaker=RegistrationTypeFactory(site=site, code="SPEAKER", name="Speaker", price="0.00"),
     )
+
+
+# --- Programme (issue 14): sessions, times and scheduling through the API --------------------
+
+
+@dataclass
+class ProgrammeApi:
+    """Adds sessions and times through the API of one site, asserting success."""
+
+    live: SiteApi
+
+    def session(self, **params) -> int:
+        result = self.live.call("addSession", {"title": "Keynote", **params})
+        assert (result.status, result.code) == (200, 0), result.body
+        return int(result.xml.findtext("sessionID"))
+
+    def time(self, session_id: int, **params) -> int:
+        result = self.live.call(
+            "addSessionTime",
+            {"sessionID": session_id, "date": "2026-06-01", "time": "10:00", "length": "60",
+             **params},
+        )  # fmt: skip
+        assert (result.status, result.code) == (200, 0), result.body
+        return int(result.xml.findtext("sessionTime/sessionTimeID"))
+
+    def schedule(self, user: User, time_id: int):
+        return self.live.call(
+            "scheduleSession", {"userKey": user.user_key, "sessionTimeID": time_id}
+        )
+
+
+@pytest.fixture
+def programme(live) -> ProgrammeApi:
+    return ProgrammeApi(live)
+
+
+@pytest.fixture
+def access_field(live_site) -> CustomField:
+    """A multichoice profile field of the live site: a value of each constraint type and one
+    without (users and sessions hold them alike)."""
+    from confero.customfields.services import ValueSpec, create_field
+
+    return create_field(
+        live_site.site,
+        record_type="profile",
+        code="access",
+        display_name="Access",
+        field_type="multichoice",
+        values=[
+            ValueSpec("pv", constraint="publicViewPrivateSchedule"),
+            ValueSpec("pp", constraint="privateViewPrivateSchedule"),
+            ValueSpec("cn", constraint="cannotViewOrSchedule"),
+            ValueSpec("plain"),
+        ],
+    )

@@ -698,3 +698,69 @@ def test_permission_matrix_of_exhibitor_and_message_resources(
         assert (b"ACME-1" in result.body) == (situation != "other_event_with_account_level")
     if code == 0 and resource == "messages":
         assert alpha_data.grace.user_ref.encode() in result.body
+
+
+# --- The programme's resources (issue 14): every one behind the same checks ---------------------
+
+PROGRAMME_RESOURCES = {
+    # resource: (takes event=all, acts as a user)
+    "addSession": (False, False),
+    "updateSession": (False, False),
+    "addSessionTime": (False, False),
+    "updateSessionTime": (False, False),
+    "cancelSessionTime": (False, False),
+    "sessionData": (True, False),
+    "sessionCapacity": (True, False),
+    "speakerData": (True, False),
+    "scheduleXml": (False, False),
+    "scheduleSession": (False, True),
+    "unscheduleSession": (False, True),
+    "userSchedule": (False, True),
+    "userSessions": (False, True),
+    "userAgenda": (False, True),
+}
+# Valid declared parameters: they are checked before `event` (docs/api.md, the order of checks).
+REQUIRED = {
+    "addSession": {"title": "Keynote"},
+    "addSessionTime": {"sessionID": "1", "date": "2026-06-01", "time": "10:00", "length": "60"},
+    "updateSessionTime": {"sessionTimeID": "1"},
+    "cancelSessionTime": {"sessionTimeID": "1"},
+}
+ARRANGEMENTS = ["uat_token", "other_event_without_account_level", "event_all", "user_ref"]
+
+
+def _programme_case(world: World, arrangement: str, resource: str) -> tuple[Request, int]:
+    all_ok, acts = PROGRAMME_RESOURCES[resource]
+    params = {"apiToken": world.alpha.token, **REQUIRED.get(resource, {})}
+    if arrangement == "uat_token":
+        return Request(
+            world.alpha.url(resource), {**params, "apiToken": world.alpha_uat.token}
+        ), 101
+    if arrangement == "other_event_without_account_level":
+        params["event"] = world.bravo.event.guid_text
+        return Request(world.alpha.url(resource), params), 110
+    if arrangement == "event_all":
+        set_account_level(world.alpha, True)
+        return Request(world.alpha.url(resource), {**params, "event": "all"}), 0 if all_ok else 112
+    params["userRef"] = "0123456789ABCDEF"
+    assert acts
+    return Request(world.alpha.url(resource), params), 212
+
+
+PROGRAMME_CASES = [
+    (resource, arrangement)
+    for resource in sorted(PROGRAMME_RESOURCES)
+    for arrangement in ARRANGEMENTS
+    if arrangement != "user_ref" or PROGRAMME_RESOURCES[resource][1]
+]
+
+
+@pytest.mark.parametrize(("resource", "arrangement"), PROGRAMME_CASES)
+def test_permission_matrix_of_the_programme_resources(api, world, resource, arrangement):
+    request, code = _programme_case(world, arrangement, resource)
+
+    result = send(api, request)
+
+    assert result.code == code, result.body
+    row = ApiCall.objects.order_by("-id").first()
+    assert (row.resource, row.code, row.site_id) == (resource, code, world.alpha.site.pk)

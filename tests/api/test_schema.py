@@ -32,9 +32,12 @@ from tests.factories import EventFactory, open_site
 
 XS = "{http://www.w3.org/2001/XMLSchema}"
 DOCS_SCHEMA_DIR = Path(__file__).resolve().parents[2] / "docs" / "schema"
-RESPONSE_SCHEMAS = ("api", "user-data", "exhibitors", "messages", "order-data")
+RESPONSE_SCHEMAS = (
+    *("api", "user-data", "exhibitors", "messages", "order-data"),
+    *("session-data", "sessionCapacities", "speakers"),
+)
 # Included by the response schemas; the record files declare what a record's wildcard meets.
-INCLUDED_SCHEMAS = ("common", "user-record", "exhibitor-record")
+INCLUDED_SCHEMAS = ("common", "user-record", "exhibitor-record", "session-record")
 CONSTRAINTS = ("publicViewPrivateSchedule", "privateViewPrivateSchedule", "cannotViewOrSchedule")
 
 

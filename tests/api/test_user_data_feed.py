@@ -504,10 +504,10 @@ def test_event_all_with_since(api, db):
 # --- Query counts: no N+1 --------------------------------------------------------------------
 
 
-# The gate (site, profile, failed-auth counter, token), token counter, the watermark (3 on SQLite:
-# savepoint, clock, release), custom fields, their values, one chunk of users, their custom
-# values, their registration codes, the call log.
-USER_DATA_QUERIES = 11
+# The gate (site, profile, token), token counter, the watermark (3 on SQLite: savepoint, clock,
+# release), custom fields, their values, one chunk of users, their custom values, their
+# registration codes, their schedules, the call log.
+USER_DATA_QUERIES = 12
 
 
 @pytest.mark.parametrize("count", [1, 3])

@@ -36,8 +36,10 @@ def named_user(site: Site, params: dict[str, Any], *, lock: bool = False) -> tup
 
 
 def acting_user(site: Site, params: dict[str, Any], *, lock: bool = True) -> User:
-    """For *act* resources: userKey or clientID, locked for the call when `lock` (a writing
-    call; a reading one has no transaction to hold a lock in); userRef cannot act (212)."""
+    """For *act* resources: userKey or clientID; userRef cannot act (212). Locked for the call
+    when `lock`: a writing call of a resource whose service does not lock the user itself, in
+    its own lock order (confero.api.registry.Resource.lock_acting_user; a reading call has no
+    transaction to hold a lock in)."""
     if params.get("userRef"):
         raise ApiError(
             codes.USERREF_CANNOT_ACT, "userRef cannot act as the user: use userKey or clientID"

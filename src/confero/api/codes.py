@@ -75,6 +75,14 @@ USERREF_CANNOT_ACT = 212
 USER_IDS_DISAGREE = 213
 EMAIL_TAKEN = 214
 USER_CANCELLED = 215
+SESSION_NOT_FOUND = 220
+SESSION_TIME_NOT_FOUND = 221
+SESSION_TIME_FULL = 222
+OVERLAP = 223
+NOT_ALLOWED_BY_CONSTRAINTS = 224
+NOT_SCHEDULED = 225
+SESSION_CANCELLED = 226
+ABBREVIATION_TAKEN = 227
 EXHIBITOR_NOT_FOUND = 230
 EXHIBITOR_CODE_TAKEN = 231
 RECIPIENT_NOT_FOUND = 240
@@ -123,6 +131,15 @@ DOMAIN_CODES: dict[tuple[str, str], int] = {
     # the parameter `item` is what cannot be taken, so 201, the message saying why.
     ("Cancelled", "order"): PARAM_INVALID,
     ("Throttled", "*"): RATE_LIMITED,
+    ("NotFound", "session"): SESSION_NOT_FOUND,
+    ("NotFound", "sessionTime"): SESSION_TIME_NOT_FOUND,
+    ("Refused", "full"): SESSION_TIME_FULL,
+    ("Refused", "overlap"): OVERLAP,
+    ("Refused", "constraint"): NOT_ALLOWED_BY_CONSTRAINTS,
+    ("Refused", "notScheduled"): NOT_SCHEDULED,
+    ("Cancelled", "session"): SESSION_CANCELLED,
+    ("Cancelled", "sessionTime"): SESSION_CANCELLED,
+    ("Conflict", "abbreviation"): ABBREVIATION_TAKEN,
 }
 
 

@@ -146,7 +146,9 @@ def _run(request, code, name, environment, outcome: Outcome) -> tuple[Call, Any]
 def _run_resource(resource: Resource, call: Call) -> Any:
     try:
         if resource.acts_as_user:
-            call.acting_user = acting_user(call.target, call.params, lock=resource.writes)
+            call.acting_user = acting_user(
+                call.target, call.params, lock=resource.writes and resource.lock_acting_user
+            )
         return resource.handler(call)
     except DomainError as error:
         raise codes.from_domain(error) from error

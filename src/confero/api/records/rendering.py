@@ -326,7 +326,7 @@ class Renderer:
             elif part is EVENT_GUID:
                 out["eventGUID"] = self.guids[row[1]]
             elif isinstance(part, Empty):
-                out[part.element] = {}
+                out[part.element] = None  # an empty element (§6; docs/api.md, format=json)
             elif part is CONSTRAINTS:
                 for name in CONSTRAINT_NAMES:
                     out[name] = []

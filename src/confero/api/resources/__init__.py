@@ -4,7 +4,12 @@ from confero.api.resources import (  # noqa: F401
     customfields,
     events,
     exhibitors,
+    exports,
     messages,
     orders,
+    scheduling,
+    sessions,
+    sessiontimes,
+    speakers,
     users,
 )

@@ -15,6 +15,7 @@ from confero.customfields.models import RecordType
 from confero.errors import Conflict
 from confero.people import services
 from confero.people.models import CONTACT_FIELDS, User
+from confero.programme.models import Seat, SeatStatus
 from confero.registration.standing import regcode_rows, status_follows_orders
 
 # Feed element → model column, in the order of userData.do (contract §8.2).
@@ -116,7 +117,14 @@ USER = records.RecordType(
             wrapper="regcodes",
         ),
         records.CUSTOM_FIELDS,
-        records.Empty("schedule"),
+        records.Nested(
+            child="session-time",
+            wrapper="schedule",
+            rows=lambda: Seat.objects.filter(status=SeatStatus.SCHEDULED),
+            record="user_id",
+            columns=(records.Column(None, "session_time_id", records.INT),),
+            order=("session_time__date", "session_time__time", "session_time_id"),
+        ),
     ),
 )
 
@@ -220,6 +228,7 @@ def update_user(call: Call) -> Document:
     summary="Cancels a user; the record and its history stay.",
     writes=True,
     acts_as_user=True,
+    lock_acting_user=False,  # cancel_user locks the user's session times first (decision 0020)
 )
 def cancel_user(call: Call) -> Document:
     user = services.cancel_user(call.acting_user)
