@@ -1,13 +1,10 @@
-"""The second ceiling: Django with Confero's settings and middleware, but no pipeline.
+"""The Django ceiling: Confero's settings and middleware, no pipeline, no database.
 
 Used as DJANGO_SETTINGS_MODULE (with bench/ on PYTHONPATH) under the very same
-`confero.wsgi:application`. It keeps every setting and middleware of `confero.settings`; only the
-URL configuration changes: `/CODE/api/NAME.do` goes to a view that reads the POST body and returns
-the fixed event.do bytes (BENCH_CEILING_BODY). No database query is made (the session and auth
-middleware are lazy and the view touches neither). The gap between this ceiling and the bare WSGI
-one is Django's request/response cost; the gap between this one and event.do is the pipeline's.
-The BENCH_* switches of tuned_settings.py apply (BENCH_MIDDLEWARE=api: only the middleware an API
-call needs).
+`confero.wsgi:application` and `confero serve` command line. Only the URL configuration changes:
+`/CODE/api/NAME.do` goes to a view that reads the POST body and answers the bytes a real event.do
+call answered (BENCH_CEILING_BODY). The gap between this ceiling and the bare WSGI one is
+Django's request/response cost; the gap between this one and event.do is the pipeline's.
 """
 
 import os
@@ -17,11 +14,9 @@ from django.http import HttpResponse
 from django.urls import re_path
 from django.views.decorators.csrf import csrf_exempt
 
-from tuned_settings import *  # noqa: F403 - every setting, plus the BENCH_* switches
+from confero.settings import *  # noqa: F403 - every setting and middleware
 
 ROOT_URLCONF = __name__
-
-
 _BODY = Path(os.environ["BENCH_CEILING_BODY"]).read_bytes()
 
 
