@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 import common
+import turns
 
 PATH = f"/{common.EVENT}/api/addUser.do"
 SIZES = ("XS", "S", "M", "L", "XL", "XXL")
@@ -52,14 +53,14 @@ def call(url: str, data: str) -> tuple[float, bytes]:
     return elapsed, answer if response.status == 200 else b"HTTP %d" % response.status
 
 
-def add_target(server: common.Server, token: str, processes: dict, args) -> common.Target:
+def add_target(server: common.Server, token: str, processes: dict, args) -> turns.Target:
     """`args.calls` calls one after another per turn; latencies kept for the pooled figures."""
 
-    def measure() -> common.Run:
-        run_ = common.Run(server.name)
-        common.wait_for_quiet(args.quiet_timeout)
-        run_.host_us = common.host_us()
-        meter = common.Meter({"gunicorn": server.proc.pid, **processes})
+    def measure() -> turns.Run:
+        run_ = turns.Run(server.name)
+        turns.wait_for_quiet(args.quiet_timeout)
+        run_.host_us = turns.host_us()
+        meter = turns.Meter({"gunicorn": server.proc.pid, **processes})
         meter.start()
         latencies, bad = [], 0
         for _ in range(args.calls):
@@ -69,7 +70,7 @@ def add_target(server: common.Server, token: str, processes: dict, args) -> comm
         meter.stop(run_, args.calls, client=None)
         run_.rate = len(latencies) / (sum(latencies) / 1000)
         run_.p50_ms, run_.p90_ms, run_.p99_ms = (
-            common.percentile(latencies, q) for q in (0.5, 0.9, 0.99)
+            turns.percentile(latencies, q) for q in (0.5, 0.9, 0.99)
         )
         run_.good, run_.total = args.calls - bad, args.calls
         run_.extra["latencies"] = latencies
@@ -77,7 +78,7 @@ def add_target(server: common.Server, token: str, processes: dict, args) -> comm
             run_.problems.append(f"{bad} answers without code 0")
         return run_
 
-    return common.Target(server.name, measure)
+    return turns.Target(server.name, measure)
 
 
 COUNT = """
@@ -87,32 +88,31 @@ print("RESULT " + json.dumps(User.objects.count()))
 """
 
 
-def growth(small: common.Target, large: common.Target) -> tuple[float, float, float]:
+def growth(small: turns.Target, large: turns.Target) -> tuple[float, float, float]:
     """p50 of every call at each site (pooled over the rounds) and their ratio."""
-    p50 = [common.percentile(_latencies(t), 0.5) for t in (small, large)]
+    p50 = [turns.percentile(_latencies(t), 0.5) for t in (small, large)]
     return p50[0], p50[1], p50[1] / p50[0]
 
 
-def _latencies(target: common.Target) -> list[float]:
+def _latencies(target: turns.Target) -> list[float]:
     return [ms for r in target.runs for ms in r.extra["latencies"]]
 
 
-def pooled(target: common.Target) -> str:
-    figures = (common.percentile(_latencies(target), q) for q in (0.5, 0.9, 0.99))
+def pooled(target: turns.Target) -> str:
+    figures = (turns.percentile(_latencies(target), q) for q in (0.5, 0.9, 0.99))
     return "p50 {:.2f} ms, p90 {:.2f} ms, p99 {:.2f} ms".format(*figures)
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", default="sqlite,postgres", help="sqlite, postgres or both")
     parser.add_argument("--sizes", default="1000,100000", help="users of the small, large site")
     parser.add_argument("--calls", type=int, default=200, help="calls per target and turn")
     parser.add_argument("--rev-b", help="also this git revision's code, on the same databases")
-    common.add_turn_options(parser, rounds=5, duration=0, budget=3600)
+    turns.add_options(parser, rounds=5, duration=0, budget=3600)
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     work = Path(tempfile.mkdtemp(prefix="confero-bench-"))
-    print(f"addUser.do as a site grows; code: {common.describe_code()}; {common.machine()}")
+    print(f"addUser.do as a site grows; code: {common.describe_code()}; {turns.machine()}")
     print(f"sites of {' and '.join(f'{s:,}' for s in sizes)} users; {args.calls} calls per turn\n")
     verdicts, problems = [], []
     with common.guarded(args.budget):
@@ -140,7 +140,7 @@ def main(argv: list[str]) -> int:
                         processes = {"postgres": pg.pid} if pg else {}
                         targets[label].append(add_target(server, token, processes, args))
                 every = [t for group in targets.values() for t in group]
-                common.in_turns(every, args.rounds)
+                turns.in_turns(every, args.rounds)
                 for env, size in sites:
                     group = [t for t in every if f" {size:,} users" in t.name]
                     problems += common.check_call_log(env, "addUser", group)
@@ -149,7 +149,7 @@ def main(argv: list[str]) -> int:
                     if held != size + sent:
                         problems.append(f"{db}, {size:,}: {held} users, expected {size + sent}")
                 common.stop_servers()
-                print(common.summary(every, bases=[every[0]]) + "\n")
+                print(turns.summary(every, bases=[every[0]]) + "\n")
                 for group in targets.values():
                     for target in group:
                         verdicts.append(f"{target.name}: {pooled(target)} (all calls)")

@@ -1,29 +1,21 @@
-"""What the benchmarks share: isolation, a throw-away PostgreSQL cluster, `confero serve`'s own
-command line, wrk runs with every answer checked, CPU per call, turns, the machine's description.
-
-Every benchmark measures its targets *in turns*: all servers are started first, then each round
-measures each target once, in an order that rotates round by round, and the summary gives medians
-over the rounds and ratios taken within a round. This host's speed moves by up to 2× within
-minutes (docs/performance.md): two figures taken seconds apart can be compared, two taken
-minutes apart cannot.
+"""What the benchmarks share to set up: isolation, another revision's code, the site through the
+CLI, users by bulk SQL, a throw-away PostgreSQL cluster, servers with `confero serve`'s own
+command line, stopped on every way out. Measuring: turns.py.
 """
 
 import contextlib
 import json
 import os
-import platform
 import secrets
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import time
-import timeit
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -32,7 +24,6 @@ BIN = Path(sys.executable).parent
 CONFERO = str(BIN / "confero")
 EVENT = "bench"
 RATE_LIMIT = 2_000_000_000  # calls per token per minute: the limit never answers 429 here
-TICK = os.sysconf("SC_CLK_TCK")
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import pgcluster  # noqa: E402, I001 - scripts/pgcluster.py, the test suite's throw-away cluster
@@ -48,13 +39,9 @@ def export_src(rev: str, work: Path) -> str:
     tree = work / f"src-{sha[:12]}"
     if not tree.exists():
         tree.mkdir(parents=True)
-        archive = subprocess.run(
-            ["git", "archive", "--format=tar", sha, "src"],
-            cwd=ROOT,
-            capture_output=True,
-            check=True,
-        ).stdout
-        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+        archive = ["git", "archive", "--format=tar", sha, "src"]
+        tar = subprocess.run(archive, cwd=ROOT, capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=tar, check=True)
     return str(tree / "src")
 
 
@@ -70,7 +57,7 @@ def describe_code() -> str:
     )
 
 
-def environment(data_dir: Path, database_url: str | None, *, src: str | None = None) -> dict:
+def environment(data_dir: Path, database_url: str | None) -> dict:
     """A fresh data directory (the project's var/ is never touched), the production defaults."""
     data_dir.mkdir(parents=True, exist_ok=True)
     drop = ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "PYTHONPATH", "CONFERO_DEBUG")
@@ -81,8 +68,6 @@ def environment(data_dir: Path, database_url: str | None, *, src: str | None = N
         CONFERO_LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
     )
-    if src:
-        env["PYTHONPATH"] = src
     if database_url:
         env["DATABASE_URL"] = database_url
     return env
@@ -124,21 +109,12 @@ def set_up_site(env: dict) -> str:
 
 def import_fields(env: dict, work: Path, fields: list[tuple[str, str, list[str]]]) -> None:
     """User custom fields (code, type, value codes) with `confero customfields import`."""
-    document = {
-        "format": "confero.customfields/1",
-        "event": EVENT,
-        "environment": "production",
-        "fields": [
-            {
-                "code": code,
-                "displayName": code.title(),
-                "recordType": "user",
-                "type": kind,
-                "values": [{"code": v, "label": v.title(), "other": False} for v in values],
-            }
-            for code, kind, values in fields
-        ],
-    }
+    document = {"format": "confero.customfields/1", "event": EVENT, "environment": "production"}
+    document["fields"] = [
+        {"code": code, "displayName": code.title(), "recordType": "user", "type": kind}
+        | {"values": [{"code": v, "label": v.title(), "other": False} for v in values]}
+        for code, kind, values in fields
+    ]
     path = work / "customfields.json"
     path.write_text(json.dumps(document, indent=2))
     run(
@@ -149,16 +125,8 @@ def import_fields(env: dict, work: Path, fields: list[tuple[str, str, list[str]]
 
 def fill(env: dict, users: int, *, answers: bool) -> dict:
     """bench/fill.py: `users` more users by bulk SQL (with a value for each custom field)."""
-    out = run(
-        [
-            str(BIN / "python"),
-            str(BENCH_DIR / "fill.py"),
-            str(users),
-            *(["--answers"] if answers else []),
-        ],
-        env,
-        timeout=1800,
-    )
+    argv = [str(BIN / "python"), str(BENCH_DIR / "fill.py"), str(users)]
+    out = run(argv + ["--answers"] * answers, env, timeout=1800)
     return json.loads(next(ln for ln in out.splitlines() if ln.startswith("RESULT "))[7:])
 
 
@@ -176,7 +144,7 @@ def call_log(env: dict) -> dict[str, int]:
     return shell(env, CALL_LOG)
 
 
-def check_call_log(env: dict, resource: str, targets: list["Target"]) -> list[str]:
+def check_call_log(env: dict, resource: str, targets: list) -> list[str]:
     """After the runs, servers still up: the call log holds only code-0 rows of `resource`, at
     least as many as the answers counted good (warm-ups and probes make more). Its batches reach
     the database within CONFERO_CALL_LOG_FLUSH_MS: polled a few seconds."""
@@ -206,16 +174,8 @@ class Postgres:
     def database(self, name: str) -> str:
         """A new database in the cluster; its DATABASE_URL."""
         if name != pgcluster.DATABASE:
-            self.cluster.run(
-                "createdb",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.cluster.port),
-                "-U",
-                pgcluster.ROLE,
-                name,
-            )
+            address = ["-h", "127.0.0.1", "-p", str(self.cluster.port), "-U", pgcluster.ROLE]
+            self.cluster.run("createdb", *address, name)
         return self.cluster.url.rsplit("/", 1)[0] + "/" + name
 
 
@@ -296,14 +256,8 @@ class Server:
         self.name, self.url = name, url
         self.log = log_dir / (name.replace(" ", "_").replace("/", "_") + ".log")
         with self.log.open("wb") as out:
-            self.proc = subprocess.Popen(
-                argv,
-                env=env,
-                cwd=ROOT,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+            options = {"stdout": out, "stderr": subprocess.STDOUT, "start_new_session": True}
+            self.proc = subprocess.Popen(argv, env=env, cwd=ROOT, **options)
         SERVERS.append(self)
         deadline, last = time.monotonic() + 90, ""
         while time.monotonic() < deadline:
@@ -325,21 +279,13 @@ class Server:
                 self.proc.wait(timeout=wait)
 
 
-def serve(
-    name: str,
-    env: dict,
-    *,
-    work: Path,
-    path: str,
-    probe: str,
-    app: str | None = None,
-    extra: tuple[str, ...] = (),
-) -> Server:
-    """`confero serve`'s server for `env` on a free port; `app` replaces the WSGI application."""
+def serve(name: str, env: dict, *, work: Path, path: str, probe: str, **how) -> Server:
+    """`confero serve`'s server for `env` on a free port; `app=` replaces its WSGI application,
+    `extra=` (a tuple) adds gunicorn arguments."""
     port = free_port()
-    argv = serve_argv(env, port, extra=extra)
-    if app:
-        argv = [app if a == "confero.wsgi:application" else a for a in argv]
+    argv = serve_argv(env, port, extra=how.get("extra", ()))
+    if how.get("app"):
+        argv = [how["app"] if a == "confero.wsgi:application" else a for a in argv]
     return Server(name, argv, env, log_dir=work, url=f"http://127.0.0.1:{port}{path}", probe=probe)
 
 
@@ -376,288 +322,3 @@ def guarded(budget: int) -> Iterator[None]:
 def stop_servers() -> None:
     while SERVERS:
         SERVERS.pop().stop()
-
-
-# --- CPU and the machine -------------------------------------------------------------------
-
-
-def tree_cpu_seconds(root: int) -> float:
-    """user+system CPU of a process and its live descendants, by parent links (PostgreSQL's
-    backends each call setsid(): a process group would miss them)."""
-    parent: dict[int, int] = {}
-    ticks: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, IndexError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()  # fields[0] is field 3, state
-            pid = int(stat.parent.name)
-            parent[pid], ticks[pid] = int(fields[1]), int(fields[11]) + int(fields[12])
-    total = 0
-    for pid, spent in ticks.items():
-        ancestor = pid
-        while ancestor > 1 and ancestor != root:
-            ancestor = parent.get(ancestor, 0)
-        total += spent if ancestor == root else 0
-    return total / TICK
-
-
-def machine_busy_seconds() -> float:
-    """CPU seconds all processors spent busy since boot (idle and iowait excluded)."""
-    ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    return (sum(ticks[:8]) - ticks[3] - ticks[4]) / TICK
-
-
-def children_cpu() -> float:
-    usage = os.times()
-    return usage.children_user + usage.children_system
-
-
-def wait_for_quiet(timeout: float, *, threshold: float = 0.15) -> None:
-    """Waits (at most `timeout` s) until other processes use less than `threshold` of a CPU."""
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        before = machine_busy_seconds()
-        time.sleep(1)
-        if machine_busy_seconds() - before < threshold:
-            return
-
-
-def host_us() -> float:
-    """µs per `sum(range(1000))`, best of 5: the host's speed just before a measurement."""
-    return min(timeit.repeat("sum(range(1000))", number=2000, repeat=5)) / 2000 * 1e6
-
-
-def machine() -> str:
-    cpu = next(
-        (
-            ln.split(":", 1)[1].strip()
-            for ln in Path("/proc/cpuinfo").read_text().splitlines()
-            if ln.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    versions = [f"Python {platform.python_version()}"]
-    for module in ("django", "gunicorn", "psycopg"):
-        with contextlib.suppress(Exception):
-            versions.append(f"{module} {__import__('importlib.metadata').metadata.version(module)}")
-    import sqlite3
-
-    versions.append(f"SQLite {sqlite3.sqlite_version}")
-    load = os.getloadavg()
-    return (
-        f"{os.cpu_count()} CPUs ({cpu}), kernel {platform.release()}; {', '.join(versions)}; "
-        f"load average {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} at the start"
-    )
-
-
-# --- one measurement -----------------------------------------------------------------------
-
-
-@dataclass
-class Run:
-    """One target measured once: a rate (calls/s or users/s) and what goes with it."""
-
-    target: str
-    rate: float = 0.0
-    p50_ms: float = 0.0
-    p90_ms: float = 0.0
-    p99_ms: float = 0.0
-    good: int = 0
-    total: int = 0
-    cpu_us: dict = field(default_factory=dict)  # process tree -> CPU µs per call
-    other_load: float = 0.0  # CPUs' worth used by processes outside the benchmark meanwhile
-    host_us: float = 0.0
-    extra: dict = field(default_factory=dict)
-    problems: list = field(default_factory=list)
-
-    def cpu_text(self) -> str:
-        return ", ".join(f"{k} {v}" for k, v in self.cpu_us.items())
-
-
-class Meter:
-    """CPU of the given process trees and of this process's children (wrk), and of the rest of
-    the machine, between start() and stop(calls)."""
-
-    def __init__(self, processes: dict[str, int]) -> None:
-        self.processes = processes
-
-    def start(self) -> None:
-        self.before = {n: tree_cpu_seconds(p) for n, p in self.processes.items()}
-        self.children, self.busy = children_cpu(), machine_busy_seconds()
-        self.started = time.perf_counter()
-
-    def stop(self, run_: Run, calls: int, *, client: str | None = "wrk") -> None:
-        seconds = time.perf_counter() - self.started
-        busy = machine_busy_seconds() - self.busy
-        spent = {n: tree_cpu_seconds(p) - self.before[n] for n, p in self.processes.items()}
-        if client:
-            spent[client] = children_cpu() - self.children
-        run_.other_load = max(0.0, (busy - sum(spent.values())) / seconds)
-        run_.cpu_us = {n: round(s / max(calls, 1) * 1e6) for n, s in spent.items()}
-
-
-def wrk(
-    url: str,
-    body: str,
-    *,
-    seconds: int,
-    script: str = "post.lua",
-    connections: int = 16,
-    env: dict | None = None,
-) -> dict:
-    """wrk with one of bench/'s scripts: every answer checked (HTTP 200 and code 0)."""
-    argv = [
-        "wrk",
-        "-t2",
-        f"-c{connections}",
-        f"-d{seconds}s",
-        "--latency",
-        "--timeout",
-        "5s",
-        "-s",
-        str(BENCH_DIR / script),
-        url,
-    ]
-    done = subprocess.run(
-        argv,
-        env={**os.environ, **(env or {}), "BENCH_BODY": body},
-        capture_output=True,
-        text=True,
-        timeout=seconds + 60,
-        check=False,
-    )
-    line = next((ln for ln in done.stdout.splitlines() if ln.startswith("BENCH_JSON ")), None)
-    if done.returncode != 0 or line is None:
-        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stdout[-1000:]}{done.stderr}")
-    return json.loads(line.removeprefix("BENCH_JSON "))
-
-
-def load_run(
-    name: str,
-    server: Server,
-    body: str,
-    processes: dict[str, int],
-    args,
-    *,
-    script: str = "post.lua",
-    env: dict | None = None,
-) -> Run:
-    """A warm-up, then the measured wrk run against `server`; every answer checked."""
-    run_ = Run(name)
-    wait_for_quiet(args.quiet_timeout)
-    run_.host_us = host_us()
-    load = {"script": script, "connections": args.connections, "env": env}
-    wrk(server.url, body, seconds=args.warmup, **load)
-    meter = Meter({"gunicorn": server.proc.pid, **processes})
-    meter.start()
-    result = wrk(server.url, body, seconds=args.duration, **load)
-    meter.stop(run_, result["requests"])
-    latency = result["latency_us"]
-    run_.rate = result["requests"] / (result["duration_us"] / 1e6)
-    run_.p50_ms, run_.p90_ms, run_.p99_ms = (latency[p] / 1000 for p in ("p50", "p90", "p99"))
-    run_.good, run_.total = result["good"], result["requests"]
-    errors = {k: v for k, v in result["errors"].items() if v}
-    if not run_.total or run_.good != run_.total or errors:
-        run_.problems.append(
-            f"{run_.good} of {run_.total} answers HTTP 200 with code 0; socket errors {errors}"
-        )
-    return run_
-
-
-def load_target(
-    server: Server,
-    body: str,
-    processes: dict[str, int],
-    args,
-    *,
-    script: str = "post.lua",
-    env: dict | None = None,
-) -> "Target":
-    """A target measured by load_run() against `server`."""
-    return Target(
-        server.name,
-        lambda: load_run(server.name, server, body, processes, args, script=script, env=env),
-    )
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
-# --- turns ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Target:
-    name: str
-    measure: Callable[[], Run]
-    runs: list = field(default_factory=list)
-
-
-def in_turns(targets: list[Target], rounds: int, *, unit: str = "calls/s") -> None:
-    """Each round measures every target once, in an order that rotates round by round, and
-    prints a line per measurement."""
-    print(
-        f"| round | target | {unit} | p50 ms | p90 ms | p99 ms | CPU µs per call "
-        "| other load | host µs | checked |"
-    )
-    print("|---:|---|---:|---:|---:|---:|---|---:|---:|---|")
-    for number in range(rounds):
-        shift = number % len(targets)
-        for target in targets[shift:] + targets[:shift]:
-            run_ = target.measure()
-            target.runs.append(run_)
-            checked = "; ".join(run_.problems) or f"{run_.good}/{run_.total} ok"
-            print(
-                f"| {number + 1} | {target.name} | {run_.rate:,.0f} | {run_.p50_ms:.2f} "
-                f"| {run_.p90_ms:.2f} | {run_.p99_ms:.2f} | {run_.cpu_text()} "
-                f"| {run_.other_load:.2f} | {run_.host_us:.1f} | {checked} |",
-                flush=True,
-            )
-
-
-def ratio(target: Target, base: Target) -> tuple[float, float, float]:
-    """Median, lowest and highest of target's rate over base's, round by round."""
-    ratios = [a.rate / b.rate for a, b in zip(target.runs, base.runs, strict=True) if b.rate]
-    return statistics.median(ratios), min(ratios), max(ratios)
-
-
-def summary(targets: list[Target], *, bases: list[Target], unit: str = "calls/s") -> str:
-    """Medians over the rounds and, for each base, the median ratio to it within a round."""
-    head = f"| target | median {unit} | median p50 ms | median p99 ms | worst p99 ms |"
-    head += "".join(f" ÷ {b.name} (median, range) |" for b in bases)
-    lines = ["", head, "|---|---:|---:|---:|---:|" + "---|" * len(bases)]
-    for t in targets:
-        rate, p50, p99 = (statistics.median(r[i] for r in _figures(t)) for i in range(3))
-        row = (
-            f"| {t.name} | {rate:,.0f} | {p50:.2f} | {p99:.2f} "
-            f"| {max(r.p99_ms for r in t.runs):.2f} |"
-        )
-        for base in bases:
-            m, lo, hi = ratio(t, base)
-            row += f" {m:.1%} ({lo:.0%}–{hi:.0%}) |"
-        lines.append(row)
-    return "\n".join(lines)
-
-
-def _figures(target: Target) -> list[tuple[float, float, float]]:
-    return [(r.rate, r.p50_ms, r.p99_ms) for r in target.runs]
-
-
-def add_turn_options(parser, *, rounds: int, duration: int, budget: int) -> None:
-    parser.add_argument("--rounds", type=int, default=rounds)
-    parser.add_argument("--duration", type=int, default=duration, help="seconds per wrk run")
-    parser.add_argument("--warmup", type=int, default=2, help="seconds of wrk before each run")
-    parser.add_argument("--connections", type=int, default=16, help="wrk's (2 threads)")
-    parser.add_argument(
-        "--quiet-timeout",
-        type=float,
-        default=5,
-        help="before each run, wait up to this long for other processes to go quiet",
-    )
-    parser.add_argument("--budget", type=int, default=budget, help="the whole run's limit, s")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
-
-
-def all_valid(targets: list[Target]) -> bool:
-    return all(not r.problems for t in targets for r in t.runs)

@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 import common
+import turns
 
 PATH = f"/{common.EVENT}/api/userData.do"
 FIVE = [f"v{i}" for i in range(5)]
@@ -88,15 +89,15 @@ def fetch(url: str, body: str) -> tuple[float, int, bytes]:
     return elapsed, records, head if response.status == 200 else b"HTTP %d" % response.status
 
 
-def feed_target(server: common.Server, token: str, users: int, processes: dict) -> common.Target:
+def feed_target(server: common.Server, token: str, users: int, processes: dict) -> turns.Target:
     """A target that fetches the whole feed once per turn (after one uncounted warm-up feed)."""
     fetch(server.url, f"apiToken={token}")
 
-    def measure() -> common.Run:
-        run_ = common.Run(server.name)
-        run_.host_us = common.host_us()
+    def measure() -> turns.Run:
+        run_ = turns.Run(server.name)
+        run_.host_us = turns.host_us()
         sampler = RssSampler(server.proc.pid)
-        meter = common.Meter({"gunicorn": server.proc.pid, **processes})
+        meter = turns.Meter({"gunicorn": server.proc.pid, **processes})
         sampler.start()
         meter.start()
         seconds, records, head = fetch(server.url, f"apiToken={token}")
@@ -109,16 +110,16 @@ def feed_target(server: common.Server, token: str, users: int, processes: dict) 
             run_.problems.append(f"the feed answered {head[:200]!r}")
         return run_
 
-    return common.Target(server.name, measure)
+    return turns.Target(server.name, measure)
 
 
-def ceiling_target(name: str, env: dict, users: int) -> common.Target:
+def ceiling_target(name: str, env: dict, users: int) -> turns.Target:
     """bench/feeds_ceiling.py on the same database, once per turn."""
 
-    def measure() -> common.Run:
-        run_ = common.Run(name)
-        run_.host_us = common.host_us()
-        meter = common.Meter({})
+    def measure() -> turns.Run:
+        run_ = turns.Run(name)
+        run_.host_us = turns.host_us()
+        meter = turns.Meter({})
         meter.start()
         out = common.run([sys.executable, str(common.BENCH_DIR / "feeds_ceiling.py")], env)
         meter.stop(run_, users, client="ceiling")
@@ -126,10 +127,10 @@ def ceiling_target(name: str, env: dict, users: int) -> common.Target:
         _timed(run_, float(seconds), int(records), users)
         return run_
 
-    return common.Target(name, measure)
+    return turns.Target(name, measure)
 
 
-def _timed(run_: common.Run, seconds: float, records: int, users: int) -> None:
+def _timed(run_: turns.Run, seconds: float, records: int, users: int) -> None:
     run_.rate = users / seconds
     run_.p50_ms = run_.p90_ms = run_.p99_ms = seconds * 1000  # one call: its latency
     run_.good, run_.total = records, users
@@ -139,12 +140,11 @@ def _timed(run_: common.Run, seconds: float, records: int, users: int) -> None:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", default="sqlite,postgres", help="sqlite, postgres or both")
     parser.add_argument("--users", type=int, default=100_000)
-    common.add_turn_options(parser, rounds=3, duration=0, budget=3600)
+    turns.add_options(parser, rounds=3, duration=0, budget=3600)
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="confero-bench-"))
-    print(f"userData.do benchmark; code: {common.describe_code()}; {common.machine()}")
+    print(f"userData.do benchmark; code: {common.describe_code()}; {turns.machine()}")
     print(f"{args.users:,} users × 10 custom fields (11 values each)\n")
     verdicts = []
     with common.guarded(args.budget):
@@ -159,9 +159,9 @@ def main(argv: list[str]) -> int:
                 processes = {"postgres": pg.pid} if pg else {}
                 feed = feed_target(server, token, args.users, processes)
                 ceiling = ceiling_target(f"ceiling {db}", env, args.users)
-                common.in_turns([feed, ceiling], args.rounds, unit="users/s")
+                turns.in_turns([feed, ceiling], args.rounds, unit="users/s")
                 common.stop_servers()
-                print(common.summary([feed, ceiling], bases=[ceiling], unit="users/s") + "\n")
+                print(turns.summary([feed, ceiling], bases=[ceiling], unit="users/s") + "\n")
                 verdicts.append(_verdict(feed, ceiling))
     print("\n".join(verdicts))
     if not args.keep:
@@ -169,9 +169,9 @@ def main(argv: list[str]) -> int:
     return 1 if any("INVALID" in verdict for verdict in verdicts) else 0
 
 
-def _verdict(feed: common.Target, ceiling: common.Target) -> str:
+def _verdict(feed: turns.Target, ceiling: turns.Target) -> str:
     rate = statistics.median(r.rate for r in feed.runs)
-    share = common.ratio(feed, ceiling)[0]
+    share = turns.ratio(feed, ceiling)[0]
     rss = max(r.extra["rss_growth_mb"] for r in feed.runs)
     problems = "; ".join(p for t in (feed, ceiling) for r in t.runs for p in r.problems)
     return (

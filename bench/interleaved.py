@@ -27,12 +27,13 @@ from pathlib import Path
 
 import common
 import feeds
+import turns
 import update_user
 
 RESOURCES = {"event": 0, "updateUser": 2000, "userData": 20_000}  # default --users
 
 
-def database_targets(db: str, pg, work: Path, args) -> tuple[list[common.Target], list[str]]:
+def database_targets(db: str, pg, work: Path, args) -> tuple[list[turns.Target], list[str]]:
     """A and B on one database, set up for the resource; the checks to make after the rounds."""
     env = common.environment(work / db, pg.database("confero") if pg else None)
     path = f"/{common.EVENT}/api/{args.resource}.do"
@@ -66,13 +67,13 @@ def database_targets(db: str, pg, work: Path, args) -> tuple[list[common.Target]
             targets.append(feeds.feed_target(server, token, args.users, processes))
         elif args.resource == "updateUser":
             lua = {"script": "update_user.lua", "env": {"BENCH_USERS": str(args.users)}}
-            targets.append(common.load_target(server, f"apiToken={token}", processes, args, **lua))
+            targets.append(turns.load_target(server, f"apiToken={token}", processes, args, **lua))
         else:
-            targets.append(common.load_target(server, probe, processes, args))
+            targets.append(turns.load_target(server, probe, processes, args))
     return targets, env
 
 
-def check(env: dict, targets: list[common.Target], args) -> list[str]:
+def check(env: dict, targets: list[turns.Target], args) -> list[str]:
     if args.resource == "userData":
         return []  # every feed's records were counted
     problems = common.check_call_log(env, args.resource, targets)
@@ -84,30 +85,29 @@ def check(env: dict, targets: list[common.Target], args) -> list[str]:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--resource", choices=RESOURCES, default="event")
-    parser.add_argument("--db", default="sqlite,postgres", help="sqlite, postgres or both")
     parser.add_argument("--rev-b", help="B is this git revision's src/")
     parser.add_argument("--b-serve-args", help="B with these extra gunicorn arguments")
     parser.add_argument("--b-env", action="append", default=[], metavar="NAME=VALUE")
     parser.add_argument("--users", type=int, help="updateUser: 2,000; userData: 20,000")
-    common.add_turn_options(parser, rounds=8, duration=5, budget=3600)
+    turns.add_options(parser, rounds=8, duration=5, budget=3600)
     args = parser.parse_args(argv)
     if not (args.rev_b or args.b_serve_args or args.b_env):
         parser.error("B must differ from A: --rev-b, --b-serve-args or --b-env")
     args.users = args.users or RESOURCES[args.resource]
     unit = "users/s" if args.resource == "userData" else "calls/s"
     work = Path(tempfile.mkdtemp(prefix="confero-bench-"))
-    print(f"{args.resource}.do in turns; A: {common.describe_code()}; {common.machine()}\n")
+    print(f"{args.resource}.do in turns; A: {common.describe_code()}; {turns.machine()}\n")
     problems, summaries = [], []
     with common.guarded(args.budget):
         for db in (d for d in args.db.split(",") if d):
             with contextlib.ExitStack() as stack:
                 pg = stack.enter_context(common.postgres()) if db == "postgres" else None
                 targets, env = database_targets(db, pg, work, args)
-                common.in_turns(targets, args.rounds, unit=unit)
+                turns.in_turns(targets, args.rounds, unit=unit)
                 problems += check(env, targets, args) + [
                     p for t in targets for r in t.runs for p in r.problems
                 ]
-                summaries.append(common.summary(targets, bases=[targets[1]], unit=unit))
+                summaries.append(turns.summary(targets, bases=[targets[1]], unit=unit))
                 common.stop_servers()
     print("\n".join(summaries))
     for problem in problems:
