@@ -94,33 +94,35 @@ def shell(env: dict, code: str, **variables: str) -> dict:
 
 
 def set_up_site(env: dict) -> str:
-    """As an operator would, with the CLI: migrate, the event, a token for 127.0.0.1, a rate limit
-    far above what wrk sends. Returns the token."""
+    """As an operator would, with the CLI: migrate, the event, 127.0.0.1 on the production
+    site's allow-list, a rate limit far above what wrk sends, a token. Returns the token."""
     run([CONFERO, "manage", "migrate", "--noinput", "-v0"], env)
     run([CONFERO, "event", "create", "--code", EVENT, "--name", "Benchmark event"], env)
     site = ["--event", EVENT, "--site", "production"]
-    out = run([CONFERO, "token", "create", *site, "--label", "bench", "--allow", "127.0.0.1"], env)
+    run(
+        [CONFERO, "profile", *site, "--allow-add", "127.0.0.1", "--rate-limit", str(RATE_LIMIT)],
+        env,
+    )
+    out = run([CONFERO, "token", "create", *site, "--label", "bench"], env)
     token = out.strip().splitlines()[-1].strip()
     if not token.startswith("cfo_live_"):
         raise RuntimeError(f"unexpected output of confero token create: {out!r}")
-    run([CONFERO, "profile", *site, "--rate-limit", str(RATE_LIMIT)], env)
     return token
 
 
-def import_fields(env: dict, work: Path, fields: list[tuple[str, str, list[str]]]) -> None:
+def import_fields(
+    env: dict, work: Path, fields: list, *, event: str = EVENT, site: str = "production"
+) -> None:
     """User custom fields (code, type, value codes) with `confero customfields import`."""
-    document = {"format": "confero.customfields/1", "event": EVENT, "environment": "production"}
+    document = {"format": "confero.customfields/1", "event": event, "environment": site}
     document["fields"] = [
         {"code": code, "displayName": code.title(), "recordType": "user", "type": kind}
         | {"values": [{"code": v, "label": v.title(), "other": False} for v in values]}
         for code, kind, values in fields
     ]
-    path = work / "customfields.json"
+    path = work / f"customfields-{event}-{site}.json"
     path.write_text(json.dumps(document, indent=2))
-    run(
-        [CONFERO, "customfields", "import", "--event", EVENT, "--site", "production", str(path)],
-        env,
-    )
+    run([CONFERO, "customfields", "import", "--event", event, "--site", site, str(path)], env)
 
 
 def fill(env: dict, users: int, *, answers: bool) -> dict:

@@ -54,14 +54,15 @@ class Target:
 
 def tree_cpu_seconds(root: int) -> float:
     """user+system CPU of a process and its live descendants, by parent links (PostgreSQL's
-    backends each call setsid(): a process group would miss them)."""
+    backends each call setsid(): a process group would miss them), with what their children
+    that ended used (autovacuum workers, a restarted worker: their reaper's cutime and cstime)."""
     parent: dict[int, int] = {}
     ticks: dict[int, int] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         with contextlib.suppress(OSError, IndexError):
             fields = stat.read_text().rsplit(")", 1)[1].split()  # fields[0] is field 3, state
             pid = int(stat.parent.name)
-            parent[pid], ticks[pid] = int(fields[1]), int(fields[11]) + int(fields[12])
+            parent[pid], ticks[pid] = int(fields[1]), sum(int(f) for f in fields[11:15])
     total = 0
     for pid, spent in ticks.items():
         ancestor = pid

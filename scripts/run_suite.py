@@ -3,13 +3,18 @@
 
 1. pytest on SQLite (DATABASE_URL removed from the environment);
 2. pytest on PostgreSQL, on a throw-away cluster that scripts/pgcluster.py starts and deletes;
-3. (later) the browser tests: see `browser_pass` below.
+3. the same with the production defaults (admissions kept in memory, call-log batches on);
+4. the browser tests (marker `browser`: Playwright driving Debian's /usr/bin/chromium against a
+   live server), deselected from the passes above and run in passes of their own, on SQLite
+   and on PostgreSQL; their screenshots go to var/screenshots/<database>/ (printed at the end).
 
 Extra arguments go to every pytest run (`make test ARGS='-k event -x'`).
 
 A missing PostgreSQL server is a failure when CONFERO_REQUIRE_POSTGRES=1 or CI=true (.ci/run sets
-both); elsewhere the PostgreSQL run is skipped with a loud notice and the exit code stays 0.
-A run that collects no test (pytest's exit code 5) is a failure.
+both); elsewhere the PostgreSQL run is skipped with a loud notice and the exit code stays 0. A
+missing chromium is likewise a failure when CONFERO_REQUIRE_BROWSER=1 or CI=true, a loud notice
+elsewhere. A run that collects no test (pytest's exit code 5) is a failure — except a browser pass
+when ARGS narrowed the run to files without browser tests.
 
 The last line of the output is the total over all runs, `N passed, M failed[, K skipped]`.
 """
@@ -109,16 +114,26 @@ def run(r: Run) -> Run:
     return r
 
 
+NOT_BROWSER = ["-m", "not browser"]  # first: a `-m` in ARGS comes later and wins
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = ROOT / "var" / "screenshots"
+
+
 def sqlite_pass(args: list[str]) -> Run:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    return run(Run("SQLite", [*PYTEST, *args], env))
+    return run(Run("SQLite", [*PYTEST, *NOT_BROWSER, *args], env))
 
 
-def postgres_pass(args: list[str], required: bool) -> Run:
+def postgres_pass(args: list[str], required: bool, *, production_defaults: bool = False) -> Run:
+    """With `production_defaults`, the suite runs as a server does: the admissions kept in
+    memory and the call-log batches on (tests/conftest.py, PRODUCTION_DEFAULTS)."""
+    env = dict(os.environ)
+    if production_defaults:
+        env["CONFERO_TEST_PRODUCTION_DEFAULTS"] = "1"
     r = Run(
-        "PostgreSQL",
-        [sys.executable, str(SCRIPTS / "pgcluster.py"), *PYTEST, *args],
-        dict(os.environ),
+        "PostgreSQL, production defaults" if production_defaults else "PostgreSQL",
+        [sys.executable, str(SCRIPTS / "pgcluster.py"), *PYTEST, *NOT_BROWSER, *args],
+        env,
     )
     if pgcluster.find_bindir() is None:
         r.note = (
@@ -132,21 +147,59 @@ def postgres_pass(args: list[str], required: bool) -> Run:
     return run(r)
 
 
-def browser_pass(args: list[str]) -> Run | None:
-    """Hook for the browser tests (marker `browser`, Playwright driving /usr/bin/chromium, which
-    .ci/run installs). When they exist: deselect them in the two database passes (`-m "not
-    browser"`) and run them here once, e.g. `run(Run("Browser", [*PYTEST, "-m", "browser",
-    *args], env))`. Until then there is no browser pass."""
-    return None
+def browser_passes(args: list[str], *, required: bool, postgres: bool) -> list[Run]:
+    """The browser tests, once on SQLite and once on PostgreSQL (when its binaries are here).
+    Without chromium: one pass NOT RUN, a failure when required (CI installs chromium)."""
+    if not os.access(CHROMIUM, os.X_OK):
+        r = Run("Browser")
+        r.note = (
+            f"no {CHROMIUM}: the browser tests did NOT run. "
+            "apt-get install -y --no-install-recommends chromium fonts-liberation"
+        )
+        if required:
+            r.exit_code, r.summary = 1, "no chromium, and the browser tests are required"
+            r.note = "CONFERO_REQUIRE_BROWSER=1 or CI=true: counted as a failure"
+        return [r]
+    passes = []
+    sqlite_env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    command = [*PYTEST, "-m", "browser", *args]
+    passes.append(_browser_run("Browser (SQLite)", command, sqlite_env, "sqlite", args))
+    if postgres:
+        passes.append(
+            _browser_run(
+                "Browser (PostgreSQL)",
+                [sys.executable, str(SCRIPTS / "pgcluster.py"), *command],
+                dict(os.environ),
+                "postgresql",
+                args,
+            )
+        )
+    return passes
+
+
+def _browser_run(name: str, command: list[str], env: dict, database: str, args: list[str]) -> Run:
+    shots = SCREENSHOTS / database
+    r = run(Run(name, command, {**env, "CONFERO_SCREENSHOTS": str(shots)}))
+    if r.exit_code == NO_TESTS_COLLECTED and args:
+        # ARGS chose files without browser tests (`make test ARGS=tests/api`): nothing to run.
+        r.exit_code, r.note = 0, "no browser test among the tests ARGS selected"
+    elif r.ok:
+        r.note = f"screenshots in {shots.relative_to(ROOT)}/"
+    return r
 
 
 def main(args: list[str]) -> int:
     required = truthy("CONFERO_REQUIRE_POSTGRES") or truthy("CI")
+    browser_required = truthy("CONFERO_REQUIRE_BROWSER") or truthy("CI")
     started = time.monotonic()
     try:
-        runs = [sqlite_pass(args), postgres_pass(args, required)]
-        if (browser := browser_pass(args)) is not None:
-            runs.append(browser)
+        runs = [
+            sqlite_pass(args),
+            postgres_pass(args, required),
+            postgres_pass(args, required, production_defaults=True),
+        ]
+        postgres = pgcluster.find_bindir() is not None
+        runs += browser_passes(args, required=browser_required, postgres=postgres)
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return 130
@@ -164,7 +217,10 @@ def main(args: list[str]) -> int:
         print("!" * 100)
         for r in not_run:
             print(f"!!! {r.name} was NOT run: {r.note}")
-        print("!!! Set CONFERO_REQUIRE_POSTGRES=1 to make this a failure (CI does).")
+        print(
+            "!!! Set CONFERO_REQUIRE_POSTGRES=1 / CONFERO_REQUIRE_BROWSER=1 to make this a "
+            "failure (CI does)."
+        )
         print("!" * 100)
     print(f"Total: {total:.1f}s wall over {len(ran)} run(s)")
     print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))

@@ -86,6 +86,8 @@ class ApiClient:
     that wants a response the schema must refuse (a feed broken off on purpose) passes
     `validate=False`."""
 
+    waits_for_the_log = True  # see PRODUCTION_DEFAULTS; tests of the batches themselves don't
+
     def __init__(self, client):
         self.client = client
 
@@ -116,6 +118,12 @@ class ApiClient:
             body_bytes = b"".join(response.streaming_content)
         else:
             body_bytes = response.content
+        if PRODUCTION_DEFAULTS and self.waits_for_the_log:
+            # The server writes a batch once its oldest row is 50 ms old; a test reading the log
+            # right after its call waits for that write, as any reader of the log would.
+            from confero.api import calllog
+
+            calllog.flush()
         result = ApiResult(response.status_code, body_bytes, dict(response.headers))
         # HEAD answers have no body (the test client drops it); /docs/ serves the schemas.
         if validate and method.lower() != "head" and not path.startswith("/docs/"):
@@ -159,35 +167,73 @@ def uat_site(live_site) -> OpenSite:
 
 def pytest_collection_modifyitems(config, items):
     """`postgres_only` tests run in the PostgreSQL pass of `make test`; on SQLite they are
-    skipped (with the reason shown), never silently."""
+    skipped (with the reason shown), never silently. `once` tests (a server of their own, on
+    SQLite whatever the suite's database) run in the SQLite pass only."""
     from django.db import connection
 
     if connection.vendor == "postgresql":
-        return
-    skip = pytest.mark.skip(reason="needs PostgreSQL: runs in the PostgreSQL pass of make test")
+        marker = "once"
+        skip = pytest.mark.skip(reason="its own SQLite server: runs in the SQLite pass only")
+    else:
+        marker = "postgres_only"
+        skip = pytest.mark.skip(reason="needs PostgreSQL: runs in the PostgreSQL pass of make test")
     for item in items:
-        if "postgres_only" in item.keywords:
+        if marker in item.keywords:
             item.add_marker(skip)
+
+
+# `make test` runs the suite once more on PostgreSQL with the production defaults (scripts/
+# run_suite.py sets CONFERO_TEST_PRODUCTION_DEFAULTS=1): the admissions kept in memory and the
+# call-log batches on, as a server runs. Elsewhere both are off for every test (below).
+PRODUCTION_DEFAULTS = os.environ.get("CONFERO_TEST_PRODUCTION_DEFAULTS") == "1"
 
 
 @pytest.fixture(autouse=True, scope="session")
 def _call_log_rows_written_by_their_calls():
     """Every call writes its own call-log row, at once (CONFERO_CALL_LOG_FLUSH_MS=0): the tests
-    read the log right after their calls, inside their own transactions. The batches are tested
-    on their own (tests/api/test_call_log_batches.py)."""
+    read the log right after their calls. The batches are tested on their own (tests/api/
+    test_calllog_batches.py), and in the production-defaults pass (ApiClient waits for the
+    batch of its call, as a reader of the log would)."""
     from django.conf import settings
 
-    settings.CONFERO_CALL_LOG_FLUSH_MS = 0
+    if not PRODUCTION_DEFAULTS:
+        settings.CONFERO_CALL_LOG_FLUSH_MS = 0
+
+
+@pytest.fixture(autouse=True)
+def _machinery_tests_keep_their_configuration(request, settings):
+    """Tests marked `machinery` test the call log's and the gate's own workings under the
+    configuration they set up themselves (rows one by one unless they batch, the gate read by
+    every call, a count of connections): they keep it in the production-defaults pass too."""
+    if PRODUCTION_DEFAULTS and request.node.get_closest_marker("machinery"):
+        settings.CONFERO_CALL_LOG_FLUSH_MS = 0
+        settings.CONFERO_GATE_CACHE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_connection_left_behind():
+    """The connections a server process keeps of its own — the one that listens for changes to
+    admissions, the one the call log's thread writes with — are closed before the test database
+    is dropped."""
+    yield
+    from confero.access import gatecache
+    from confero.api import calllog
+
+    calllog.flush()
+    gatecache.reset()
 
 
 @pytest.fixture(autouse=True, scope="session")
 def _gate_read_by_every_call():
     """Every call reads the gate from the database (CONFERO_GATE_CACHE_SECONDS=0): tests change
     tokens and profiles between calls inside their own transactions, which notify nobody. The
-    cache is tested on its own (tests/api/test_gate_cache.py)."""
+    cache is tested on its own (tests/access/test_gatecache.py), and in the production-defaults
+    pass (inside a test's transaction the cache is not used; tests that commit see the
+    notifications arrive)."""
     from django.conf import settings
 
-    settings.CONFERO_GATE_CACHE_SECONDS = 0
+    if not PRODUCTION_DEFAULTS:
+        settings.CONFERO_GATE_CACHE_SECONDS = 0
 
 
 @pytest.fixture(autouse=True)

@@ -60,7 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     tcreate.add_argument(
         "--account-level", action="store_true", help="switch on Account Level Access"
     )
-    tcreate.add_argument("--allow", action="append", metavar="CIDR", help="replaces the allow-list")
+    # Gone: it replaced the allow-list, locking out every client allowed before (issue 17).
+    # Kept only to say so; `confero profile --allow-add` changes the list.
+    tcreate.add_argument("--allow", action="append", help=argparse.SUPPRESS)
     tcreate.add_argument("--expires", type=_date, help="expiry date (YYYY-MM-DD, UTC midnight)")
     revoke = token.add_parser("revoke", help="revoke a token by its public prefix")
     revoke.add_argument("prefix")
@@ -70,7 +72,23 @@ def build_parser() -> argparse.ArgumentParser:
     profile.add_argument("--site", required=True, choices=["uat", "production"])
     profile.add_argument("--account-level", type=_on_off, metavar="on|off")
     profile.add_argument("--enabled", type=_on_off, metavar="on|off")
-    profile.add_argument("--allow", action="append", metavar="CIDR", help="replaces the allow-list")
+    profile.add_argument(
+        "--allow-add", action="append", metavar="CIDR", help="add an address or range (repeatable)"
+    )
+    profile.add_argument(
+        "--allow-remove", action="append", metavar="CIDR", help="remove an entry (repeatable)"
+    )
+    profile.add_argument(
+        "--allow-replace",
+        action="append",
+        metavar="CIDR",
+        help="replace the whole allow-list with these entries (repeatable)",
+    )
+    profile.add_argument(
+        "--allow-none", action="store_true", help="empty the allow-list: nobody may call"
+    )
+    # Gone: it replaced the list silently. Kept only to say which option to use instead.
+    profile.add_argument("--allow", action="append", help=argparse.SUPPRESS)
     profile.add_argument(
         "--rate-limit", type=int, metavar="N", help="calls per token per minute (0: default)"
     )
@@ -192,40 +210,66 @@ def _profile(event_code: str, site: str):
     return get_site(event_code, site).api_profile
 
 
+_NOBODY = "nobody (confero profile --allow-add CIDR)"
+
+
 def cmd_token(args) -> None:
     from confero.access.services import configure_profile
     from confero.access.tokens import issue_token, revoke_token
+    from confero.errors import ValidationFailed
 
     if args.action == "revoke":
         token = revoke_token(args.prefix)
         print(f"revoked {token.prefix} ({token.profile.site})")
         return
+    if args.allow:
+        raise ValidationFailed(
+            "allow",
+            "token create no longer changes the allow-list; use "
+            f"`confero profile --event {args.event} --site {args.site} --allow-add CIDR`",
+        )
     profile = _profile(args.event, args.site)
-    configure_profile(
-        profile,
-        account_level_access=True if args.account_level else None,
-        allowed_networks=args.allow,
-    )
+    if args.account_level:
+        configure_profile(profile, account_level_access=True)
     expires = dt.datetime.combine(args.expires, dt.time(), tzinfo=dt.UTC) if args.expires else None
     issued = issue_token(profile, label=args.label, expires_at=expires)
     print(
         f"site: {profile.site}  prefix: {issued.token.prefix}  "
-        f"allowed from: {', '.join(profile.allowed_networks) or 'nobody (use --allow)'}"
+        f"allowed from: {', '.join(profile.allowed_networks) or _NOBODY}"
     )
     print("The token is shown once; store it now:")
     print(issued.plain)
 
 
 def cmd_profile(args) -> None:
-    from confero.access.services import configure_profile
+    from django.db import transaction
 
-    profile = configure_profile(
-        _profile(args.event, args.site),
-        account_level_access=args.account_level,
-        enabled=args.enabled,
-        allowed_networks=args.allow,
-        rate_limit_per_minute=args.rate_limit,
-    )
+    from confero.access.services import allow_networks, configure_profile, disallow_networks
+    from confero.errors import ValidationFailed
+
+    if args.allow:
+        raise ValidationFailed(
+            "allow", "--allow is gone: use --allow-add, --allow-remove or --allow-replace"
+        )
+    if args.allow_replace and args.allow_none:
+        raise ValidationFailed("allow", "--allow-replace and --allow-none contradict each other")
+    replace = [] if args.allow_none else args.allow_replace
+    if replace is not None and (args.allow_add or args.allow_remove):
+        raise ValidationFailed(
+            "allow", "replace the list, or add and remove entries: not both at once"
+        )
+    with transaction.atomic():  # all of it or none of it: a bad entry changes nothing
+        profile = configure_profile(
+            _profile(args.event, args.site),
+            account_level_access=args.account_level,
+            enabled=args.enabled,
+            allowed_networks=replace,
+            rate_limit_per_minute=args.rate_limit,
+        )
+        if args.allow_remove:
+            disallow_networks(profile, args.allow_remove)
+        if args.allow_add:
+            allow_networks(profile, args.allow_add)
     print(
         f"{profile.site}: enabled={'on' if profile.enabled else 'off'} "
         f"account-level={'on' if profile.account_level_access else 'off'} "

@@ -1,4 +1,4 @@
-"""`confero demo`: a demo account and event with both sites, tokens and an organizer login.
+"""`confero demo`: a demo account and event with both sites, tokens and a planner's login.
 
 Idempotent: running it again keeps the data, resets the demo password and replaces the demo
 tokens (tokens are stored hashed, so the old ones could not be printed again).
@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from confero.access.services import configure_profile
+from confero.access.services import allow_networks, configure_profile
 from confero.access.tokens import issue_token
 from confero.customfields.services import ValueSpec
 from confero.events.models import Environment, Event, Site
@@ -47,7 +47,10 @@ def ensure_demo() -> DemoInfo:
     tokens = {}
     for site in Site.objects.filter(event=event).select_related("api_profile", "event"):
         profile = site.api_profile
-        configure_profile(profile, enabled=True, allowed_networks=["127.0.0.1", "::1"])
+        # Added, not replaced: entries a planner added since stay (the demo token must work
+        # from this machine, and must not lock anybody else out).
+        configure_profile(profile, enabled=True)
+        allow_networks(profile, ["127.0.0.1", "::1"])
         profile.tokens.filter(label=DEMO_LABEL, revoked_at__isnull=True).update(
             revoked_at=timezone.now()
         )
@@ -55,8 +58,10 @@ def ensure_demo() -> DemoInfo:
     password = secrets.token_urlsafe(12)
     user_model = get_user_model()
     user, _ = user_model.objects.get_or_create(username=DEMO_USERNAME)
-    user.is_staff = True
-    user.is_superuser = True
+    # A planner of the demo account, not a superuser: the console shows what a planner sees
+    # (their accounts' events only). `confero manage createsuperuser` makes an operator.
+    user.is_staff = False
+    user.is_superuser = False
     user.set_password(password)
     user.save()
     account.organizers.add(user)
@@ -177,7 +182,7 @@ def describe(info: DemoInfo, base_url: str) -> str:
     return "\n".join(
         [
             "Confero demo is ready.",
-            f"  Console:        {base_url}/admin/   login: {info.username} / {info.password}",
+            f"  Console:        {base_url}/manage/   login: {info.username} / {info.password}",
             f"  API reference:  {base_url}/docs/api",
             f"  Event GUID:     {info.event.guid_text}",
             f"  Production token (shown once): {live}",

@@ -17,6 +17,11 @@ code 202; a chunked body; anything sent after the request; an answer not yet ack
 leaves the connection to gunicorn's graceful close. A request whose body is not read still holds
 the worker up to 2 s, as with gunicorn's own worker: put a buffering proxy in front of servers
 on the open internet (docs/operations.md).
+
+And it answers what gunicorn refuses before the application sees a request (a malformed request
+line or header, a method in lower case, a URL or headers too large…) with the contract's XML
+instead of gunicorn's HTML page (confero.gunicorn_errors, decision 0017).
+
 `confero serve` runs it (docs/performance.md).
 """
 
@@ -24,13 +29,22 @@ import fcntl
 import socket
 import struct
 import termios
+from datetime import datetime
 
+from gunicorn import util
 from gunicorn.http.body import LengthReader
+from gunicorn.http.message import Message
+from gunicorn.http.wsgi import Response, default_environ
 from gunicorn.workers.sync import SyncWorker as GunicornSyncWorker
+
+from confero.gunicorn_errors import edge_answer
 
 
 class SyncWorker(GunicornSyncWorker):
     def handle_request(self, listener, req, client, addr):
+        # gunicorn answers in the request's version, HTTP/1.2 to an HTTP/1.2 request; HTTP/1.1 is
+        # the highest it speaks, and what it must answer in (RFC 9110, section 6.2).
+        req.version = min(req.version, (1, 1))
         held = HeldHeaders(client)
         try:
             super().handle_request(listener, req, held, addr)
@@ -39,6 +53,37 @@ class SyncWorker(GunicornSyncWorker):
         if nothing_unread(req, client):
             # gunicorn's graceful close that follows finds the socket closed and does nothing.
             client.close()
+
+    def handle_error(self, req, client, addr, exc) -> None:
+        """gunicorn's own, but answering XML (and logging through the redacting logger)."""
+        started = datetime.now()
+        addr = addr or ("", -1)  # a unix socket
+        ip, port = addr[0], addr[1]
+        answer = edge_answer(exc, self.cfg)
+        if answer.incident:
+            self.log.exception("Error handling request, incident %s", answer.incident)
+        else:
+            self.log.warning("Invalid request from ip=%s: %s", ip, exc)
+        body = answer.body()
+        if req is None and isinstance(getattr(exc, "req", None), Message):
+            req = exc.req  # a header refused: the request line was read (InvalidHeader)
+        if req is not None:
+            environ = default_environ(req, client, self.cfg)
+            environ.update(
+                REMOTE_ADDR=ip, REMOTE_PORT=str(port), PATH_INFO=util.unquote_to_wsgi_str(req.path)
+            )
+            response = Response(req, client, self.cfg)
+            response.status = f"{answer.status} {answer.phrase}"
+            response.sent = len(body)
+            self.log.access(response, req, environ, datetime.now() - started)
+        if req is not None and req.method == "HEAD":
+            data = answer.head(len(body))  # no body, its length all the same
+        else:
+            data = answer.head(len(body)) + body
+        try:
+            util.write_nonblock(client, data)
+        except Exception:
+            self.log.debug("Failed to send error message.")
 
 
 class HeldHeaders:

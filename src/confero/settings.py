@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "confero.access",
     "confero.customfields",
     "confero.people",
+    "confero.programme",
     "confero.exhibitors",
     "confero.messaging",
     "confero.registration",
@@ -113,6 +114,11 @@ def _databases() -> dict:
 DATABASES = _databases()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The planners' console (confero.console) at /manage/; Django admin at /admin/ is for superusers.
+LOGIN_URL = "console:login"
+LOGIN_REDIRECT_URL = "console:events"
+LOGOUT_REDIRECT_URL = "console:login"
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -160,7 +166,13 @@ CONFERO_GATE_CACHE_SECONDS = _env_float("CONFERO_GATE_CACHE_SECONDS", 2.0)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # Every line redacted: a path, a Host header or an exception may carry a token (issue 16).
+    "formatters": {
+        "plain": {
+            "()": "confero.access.redaction.RedactingFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
     "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["stderr"], "level": os.environ.get("CONFERO_LOG_LEVEL", "INFO")},
     "loggers": {

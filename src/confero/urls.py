@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from confero.api import views as api_views
 from confero.api.pipeline import api_view
@@ -14,6 +14,7 @@ urlpatterns = [
     path("docs/api/codes", api_views.code_table, name="api-codes"),
     path("docs/schema/<str:name>", api_views.schema, name="api-schema"),
     path("admin/", admin.site.urls),
+    path("manage/", include("confero.console.urls")),
     re_path(rf"^uat/{CODE}/api/{RESOURCE}$", api_view, {"environment": "uat"}),
     re_path(rf"^{CODE}/api/{RESOURCE}$", api_view, {"environment": "production"}),
     # `/CODE/api` without a slash too: CommonMiddleware would otherwise redirect it (HTML).

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone
 
-from confero.access import gatecache, ratelimit
+from confero.access import ratelimit
 from confero.access.models import ApiToken
 from confero.customfields import cache, config
 from confero.customfields.models import CustomField
@@ -20,18 +20,6 @@ FIELDS_FILE = Path(__file__).with_name("custom_fields.json")
 def import_test_fields(site) -> dict[str, CustomField]:
     config.import_fields(site, config.load(str(FIELDS_FILE)))
     return {field.code: field for field in CustomField.objects.filter(site=site)}
-
-
-@pytest.fixture
-def cached(settings, clock):
-    """The cache of admissions on (the suite turns it off), its rows kept far longer than a
-    test runs (60 s), empty at the start and at the end. The rate limiter's clock is frozen
-    (tests.ratelimit_clock): a kept row is keyed by the rate window, and a window turning
-    mid-test would make the next call read the gate (and an address's failures start over)."""
-    settings.CONFERO_GATE_CACHE_SECONDS = 60
-    gatecache.reset()
-    yield settings
-    gatecache.reset()
 
 
 @pytest.fixture

@@ -43,3 +43,13 @@ def test_markdown_appendix_has_every_code_once():
     appendix = render_markdown().split("## Appendix A")[1]
     numbers = [int(n) for n in re.findall(r"^\| (\d+) \| \d{3} \|", appendix, flags=re.M)]
     assert numbers == list(CODES)
+
+
+def test_reference_page_opens_with_a_table_of_contents_of_every_resource(client):
+    html = client.get("/docs/api").content.decode()
+
+    contents = html.split('<nav id="contents"', 1)[1].split("</nav>", 1)[0]
+    assert re.findall(r'<a href="#([A-Za-z]+)"><code>', contents) == sorted(
+        REGISTRY, key=list(re.findall(r'<h3 id="([A-Za-z]+)">', html)).index
+    )
+    assert '<a href="#codes">' in contents

@@ -26,9 +26,9 @@ from confero.access.models import ApiCall
 from confero.access.tokens import public_prefix
 from confero.customfields.models import Answer
 from confero.people.models import User
+from tests.access.test_gate_connection import other_connection
 from tests.api.conftest import import_test_fields
-from tests.api.test_call_log_transaction import INTERNAL_ERROR, break_log
-from tests.api.test_postgres_connection import other_connection
+from tests.api.test_calllog_transaction import INTERNAL_ERROR, break_log
 from tests.api.test_update_user import LONG_AGO, age, columns, error_xml, ok_xml
 
 # What the removed "unread" path put in its answer for the userRef before it knew it, and
@@ -337,6 +337,7 @@ def test_update_user_malformed_declared_parameter_is_refused_before_the_user_is_
 # --- A failure in the transaction ---------------------------------------------------------------
 
 
+@pytest.mark.machinery
 @pytest.mark.django_db(transaction=True)
 def test_update_user_failed_transaction_leaves_nothing_and_the_connection_ready(
     live, ada, monkeypatch

@@ -41,6 +41,12 @@ def call(api, url: str, token: str, **params):
     return api.call(url, {"apiToken": token, **params})
 
 
+def allow(capsys, event: str, site: str, *entries: str) -> None:
+    """`confero profile … --allow-add` for each entry (token create no longer changes it)."""
+    run(capsys, "profile", "--event", event, "--site", site,
+        *(arg for entry in entries for arg in ("--allow-add", entry)))  # fmt: skip
+
+
 # --- event create ----------------------------------------------------------------------------
 
 
@@ -139,6 +145,7 @@ def test_event_create_with_invalid_input_exits_with_2_and_creates_nothing(
 
 def test_token_create_prints_the_token_alone_on_the_last_line_and_it_works(api, db, capsys):
     event = EventFactory(code="summit")
+    allow(capsys, "summit", "production", "127.0.0.1", "::1")
 
     lines = run(
         capsys,
@@ -150,10 +157,6 @@ def test_token_create_prints_the_token_alone_on_the_last_line_and_it_works(api, 
         "production",
         "--label",
         "registration",
-        "--allow",
-        "127.0.0.1",
-        "--allow",
-        "::1",
     )
 
     plain = lines[-1]
@@ -180,12 +183,11 @@ def test_token_create_prints_the_token_alone_on_the_last_line_and_it_works(api, 
 
 def test_token_create_for_uat_gives_a_test_token_for_the_uat_site_only(api, db, capsys):
     EventFactory(code="summit")
+    allow(capsys, "summit", "uat", "127.0.0.1")
 
-    plain = run(
-        capsys, "token", "create", "--event", "summit", "--site", "uat", "--allow", "127.0.0.1"
-    )[-1]
+    plain = run(capsys, "token", "create", "--event", "summit", "--site", "uat")[-1]
 
-    run(capsys, "profile", "--event", "summit", "--site", "production", "--allow", "127.0.0.1")
+    allow(capsys, "summit", "production", "127.0.0.1")
     assert plain.startswith("cfo_test_")
     assert call(api, "/uat/summit/api/event.do", plain).code == 0
     assert call(api, "/summit/api/event.do", plain).code == 101
@@ -196,7 +198,7 @@ def test_token_create_without_allow_says_nobody_may_call(api, db, capsys):
 
     lines = run(capsys, "token", "create", "--event", "summit", "--site", "production")
 
-    assert lines[0].endswith("allowed from: nobody (use --allow)")
+    assert lines[0].endswith("allowed from: nobody (confero profile --allow-add CIDR)")
     result = call(api, "/summit/api/event.do", lines[-1])
     assert result.body == (
         DECLARATION + b'<api><response code="103">client address 127.0.0.1 '
@@ -207,18 +209,10 @@ def test_token_create_without_allow_says_nobody_may_call(api, db, capsys):
 def test_token_create_with_account_level_switches_it_on(api, db, capsys):
     first = EventFactory(code="first", account__slug="acme")
     second = EventFactory(code="second", account__slug="acme")
+    allow(capsys, "first", "production", "127.0.0.1")
 
     plain = run(
-        capsys,
-        "token",
-        "create",
-        "--event",
-        "first",
-        "--site",
-        "production",
-        "--account-level",
-        "--allow",
-        "127.0.0.1",
+        capsys, "token", "create", "--event", "first", "--site", "production", "--account-level"
     )[-1]
 
     assert site_of(first).api_profile.account_level_access is True
@@ -230,7 +224,8 @@ def test_token_create_with_expiry_expires(api, db, capsys):
     EventFactory(code="summit")
     yesterday = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)).isoformat()
     tomorrow = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=2)).isoformat()
-    base = ["token", "create", "--event", "summit", "--site", "production", "--allow", "127.0.0.1"]
+    allow(capsys, "summit", "production", "127.0.0.1")
+    base = ["token", "create", "--event", "summit", "--site", "production"]
 
     expired = run(capsys, *base, "--expires", yesterday)[-1]
     valid = run(capsys, *base, "--expires", tomorrow)[-1]
@@ -248,20 +243,39 @@ def test_token_create_for_an_unknown_event_exits_with_2(db, capsys):
     assert ApiToken.objects.count() == 0
 
 
-def test_token_create_with_an_invalid_allow_exits_with_2_and_issues_nothing(db, capsys):
-    EventFactory(code="summit")
+def test_token_create_with_allow_exits_with_2_and_changes_nothing(db, capsys):
+    """`--allow` used to replace the allow-list, locking out every client allowed before."""
+    event = EventFactory(code="summit")
+    allow(capsys, "summit", "uat", "192.0.2.1")
 
     err = refused(
-        capsys, "token", "create", "--event", "summit", "--site", "uat", "--allow", "10.0.0.300"
+        capsys, "token", "create", "--event", "summit", "--site", "uat", "--allow", "127.0.0.1"
     )
 
-    assert err.strip() == "confero: allow: '10.0.0.300' is not an IPv4/IPv6 address or CIDR range"
+    assert err.strip() == (
+        "confero: allow: token create no longer changes the allow-list; use "
+        "`confero profile --event summit --site uat --allow-add CIDR`"
+    )
     assert ApiToken.objects.count() == 0
+    assert site_of(event, "uat").api_profile.allowed_networks == ["192.0.2.1/32"]
+
+
+def test_token_create_leaves_the_allow_list_as_it_is(api, db, capsys):
+    EventFactory(code="summit")
+    allow(capsys, "summit", "production", "127.0.0.1")
+    first = run(capsys, "token", "create", "--event", "summit", "--site", "production")[-1]
+
+    second = run(capsys, "token", "create", "--event", "summit", "--site", "production")[-1]
+
+    assert profile().allowed_networks == ["127.0.0.1/32"]
+    assert (call(api, "/summit/api/event.do", first).code,
+            call(api, "/summit/api/event.do", second).code) == (0, 0)  # fmt: skip
 
 
 def test_token_revoke_by_prefix_revokes_that_token_only(api, db, capsys):
     EventFactory(code="summit")
-    base = ["token", "create", "--event", "summit", "--site", "production", "--allow", "127.0.0.1"]
+    allow(capsys, "summit", "production", "127.0.0.1")
+    base = ["token", "create", "--event", "summit", "--site", "production"]
     doomed, kept = run(capsys, *base)[-1], run(capsys, *base)[-1]
     assert call(api, "/summit/api/event.do", doomed).code == 0
 
@@ -275,17 +289,8 @@ def test_token_revoke_by_prefix_revokes_that_token_only(api, db, capsys):
 
 def test_token_revoke_with_the_whole_token_revokes_it(api, db, capsys):
     EventFactory(code="summit")
-    plain = run(
-        capsys,
-        "token",
-        "create",
-        "--event",
-        "summit",
-        "--site",
-        "production",
-        "--allow",
-        "127.0.0.1",
-    )[-1]
+    allow(capsys, "summit", "production", "127.0.0.1")
+    plain = run(capsys, "token", "create", "--event", "summit", "--site", "production")[-1]
 
     lines = run(capsys, "token", "revoke", plain)
 
@@ -307,24 +312,15 @@ def summit(db, capsys):
     """Event `summit` with a Production token allowed from 127.0.0.1; returns the token."""
     EventFactory(code="summit", account__slug="acme")
     EventFactory(code="sibling", account__slug="acme")
-    return run(
-        capsys,
-        "token",
-        "create",
-        "--event",
-        "summit",
-        "--site",
-        "production",
-        "--allow",
-        "127.0.0.1",
-    )[-1]
+    allow(capsys, "summit", "production", "127.0.0.1")
+    return run(capsys, "token", "create", "--event", "summit", "--site", "production")[-1]
 
 
 def profile() -> ApiProfile:
     return ApiProfile.objects.get(site__event__code="summit", site__environment="production")
 
 
-def test_profile_allow_replaces_the_allow_list(api, summit, capsys):
+def test_profile_allow_replace_replaces_the_allow_list(api, summit, capsys):
     lines = run(
         capsys,
         "profile",
@@ -332,9 +328,9 @@ def test_profile_allow_replaces_the_allow_list(api, summit, capsys):
         "summit",
         "--site",
         "production",
-        "--allow",
+        "--allow-replace",
         "192.0.2.0/24",
-        "--allow",
+        "--allow-replace",
         "2001:db8::/32",
     )
 
@@ -346,6 +342,68 @@ def test_profile_allow_replaces_the_allow_list(api, summit, capsys):
     assert call(api, "/summit/api/event.do", summit).code == 103  # 127.0.0.1 is gone
     from_range = api.call("/summit/api/event.do", {"apiToken": summit}, remote_addr="192.0.2.77")
     assert from_range.code == 0
+
+
+def test_profile_allow_add_adds_entries_and_keeps_the_others(api, summit, capsys):
+    lines = run(
+        capsys, "profile", "--event", "summit", "--site", "production",
+        "--allow-add", "192.0.2.0/24", "--allow-add", "127.0.0.1", "--allow-add", "2001:db8::1",
+    )  # fmt: skip
+
+    assert profile().allowed_networks == ["127.0.0.1/32", "192.0.2.0/24", "2001:db8::1/128"]
+    assert lines == [
+        "summit · Production: enabled=on account-level=off "
+        "allow=127.0.0.1/32,192.0.2.0/24,2001:db8::1/128 rate-limit=default"
+    ]
+    assert call(api, "/summit/api/event.do", summit).code == 0
+    assert api.call("/summit/api/event.do", {"apiToken": summit}, remote_addr="192.0.2.9").code == 0
+
+
+def test_profile_allow_remove_takes_out_an_entry_named_either_way(api, summit, capsys):
+    allow(capsys, "summit", "production", "192.0.2.0/24", "10.0.0.1")
+
+    run(capsys, "profile", "--event", "summit", "--site", "production",
+        "--allow-remove", "127.0.0.1", "--allow-remove", "10.0.0.1/32")  # fmt: skip
+
+    assert profile().allowed_networks == ["192.0.2.0/24"]
+    assert call(api, "/summit/api/event.do", summit).code == 103
+
+
+def test_profile_allow_remove_of_an_entry_not_in_the_list_changes_nothing(summit, capsys):
+    err = refused(capsys, "profile", "--event", "summit", "--site", "production",
+                  "--allow-remove", "127.0.0.1", "--allow-remove", "10.9.9.9",
+                  "--enabled", "off")  # fmt: skip
+
+    assert err.strip() == "confero: allow: '10.9.9.9/32' is not in the allow-list"
+    assert (profile().allowed_networks, profile().enabled) == (["127.0.0.1/32"], True)
+
+
+def test_profile_allow_none_empties_the_allow_list(api, summit, capsys):
+    lines = run(capsys, "profile", "--event", "summit", "--site", "production", "--allow-none")
+
+    assert profile().allowed_networks == []
+    assert lines[0].endswith("allow=(nobody) rate-limit=default")
+    assert call(api, "/summit/api/event.do", summit).code == 103
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--allow", "10.0.0.1"],
+         "confero: allow: --allow is gone: use --allow-add, --allow-remove or --allow-replace"),
+        (["--allow-add", "10.0.0.300"],
+         "confero: allow: '10.0.0.300' is not an IPv4/IPv6 address or CIDR range"),
+        (["--allow-replace", "10.0.0.1", "--allow-add", "10.0.0.2"],
+         "confero: allow: replace the list, or add and remove entries: not both at once"),
+        (["--allow-replace", "10.0.0.1", "--allow-none"],
+         "confero: allow: --allow-replace and --allow-none contradict each other"),
+    ],
+)  # fmt: skip
+def test_profile_refused_allow_options_change_nothing(summit, capsys, args, message):
+    err = refused(capsys, "profile", "--event", "summit", "--site", "production", *args)
+
+    assert err.strip() == message
+    assert profile().allowed_networks == ["127.0.0.1/32"]
 
 
 def test_profile_without_allow_keeps_the_allow_list(api, summit, capsys):
@@ -395,7 +453,7 @@ def test_profile_changes_one_site_only(api, summit, capsys):
         "uat",
         "--enabled",
         "off",
-        "--allow",
+        "--allow-add",
         "10.0.0.1",
     )
 
@@ -466,7 +524,8 @@ def test_demo_prints_a_login_that_works(client, db, capsys):
     username, password = login.split("login: ")[1].split(" / ")
     assert username == "demo"
     assert client.login(username=username, password=password)
-    assert client.get("/admin/").status_code == 200
+    assert client.get("/manage/events/demo/").status_code == 200  # a planner of the demo account
+    assert client.get("/admin/").status_code == 302  # Django admin is for superusers
 
 
 def test_demo_restores_a_demo_profile_changed_since(api, db, capsys):
@@ -480,7 +539,7 @@ def test_demo_restores_a_demo_profile_changed_since(api, db, capsys):
         "production",
         "--enabled",
         "off",
-        "--allow",
+        "--allow-replace",
         "10.0.0.1",
     )
 
@@ -535,3 +594,14 @@ def test_console_script_runs_against_a_fresh_database(tmp_path):
     assert TOKEN.fullmatch(token.stdout.splitlines()[-1])
     assert (bad.returncode, bad.stderr) == (2, "confero: code: 'uat' is reserved\n")
     assert (tmp_path / "confero.sqlite3").exists()
+
+
+def test_demo_keeps_allow_list_entries_added_since(api, db, capsys):
+    run(capsys, "demo")
+    allow(capsys, "demo", "production", "192.0.2.0/24")
+
+    tokens = demo_tokens(run(capsys, "demo"))
+
+    profile = site_of(Event.objects.get(code="demo")).api_profile
+    assert profile.allowed_networks == ["127.0.0.1/32", "::1/128", "192.0.2.0/24"]
+    assert call(api, "/demo/api/event.do", tokens["Production"]).code == 0

@@ -91,3 +91,40 @@ def test_another_access_log_format_gets_all_of_gunicorn_s_fields(tmp_path):
 
     assert ours == access_line(GunicornLogger, log_format, tmp_path / "theirs.log")
     assert ours == '203.0.113.7 wrk \\"4.1\\" wrk \\"4.1\\" HTTP/1.1\n'
+
+
+TOKEN = "cfo_live_AbCdEfGh" + "s3cr3tS3cr3tS3cr3tS3cr3tS3cr3tS3"
+
+
+def test_access_line_holds_no_token_of_the_path(tmp_path, monkeypatch):
+    monkeypatch.setitem(ENVIRON, "PATH_INFO", f"/demo/api/{TOKEN}.do")
+
+    line = access_line(Logger, ACCESS_LOG_FORMAT, tmp_path / "ours.log")
+
+    assert line == '203.0.113.7 "POST /demo/api/cfo_live_AbCdEfGh….do" 200 326 1234ms\n'
+
+
+def test_access_line_of_another_format_holds_no_token(tmp_path, monkeypatch):
+    """A format printing the request line (with its query string) and a header."""
+    monkeypatch.setitem(ENVIRON, "RAW_URI", f"/demo/api/event.do?apiToken={TOKEN}")
+    monkeypatch.setitem(ENVIRON, "QUERY_STRING", f"apiToken={TOKEN}")
+    monkeypatch.setattr(Request, "headers", [("AUTHORIZATION", f"Bearer {TOKEN}")])
+
+    line = access_line(Logger, "%(r)s %({authorization}i)s", tmp_path / "ours.log")
+
+    assert line == (
+        "POST /demo/api/event.do?apiToken=cfo_live_AbCdEfGh… HTTP/1.1 Bearer cfo_live_AbCdEfGh…\n"
+    )
+
+
+def test_error_line_holds_no_token(tmp_path):
+    cfg = Config()
+    cfg.set("errorlog", str(tmp_path / "error.log"))
+    logger = Logger(cfg)
+
+    logger.warning("Invalid request from ip=%s: %s", "203.0.113.7", f"'post /x?t={TOKEN}'")
+    for handler in logger.error_log.handlers:
+        handler.flush()
+
+    text = (tmp_path / "error.log").read_text()
+    assert text.endswith("Invalid request from ip=203.0.113.7: 'post /x?t=cfo_live_AbCdEfGh…'\n")

@@ -10,7 +10,7 @@ from confero.errors import Cancelled
 from confero.exhibitors import services
 from confero.exhibitors.models import ExhibitorFile, Participant
 from confero.exhibitors.services import FileSpec
-from tests.api.test_postgres_connection import other_connection
+from tests.access.test_gate_connection import other_connection
 from tests.factories import EventFactory, UserFactory, site_of
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]

@@ -17,6 +17,9 @@ class ApiProfile(models.Model):
     rate_limit_per_minute = models.PositiveIntegerField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        verbose_name = "API profile"
+
     def __str__(self) -> str:
         return f"API profile of {self.site}"
 
@@ -35,6 +38,7 @@ class ApiToken(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = "API token"
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.label})" if self.label else f"{self.prefix}…"
@@ -59,6 +63,7 @@ class ApiCall(models.Model):
 
     class Meta:
         ordering = ["-time", "-id"]
+        verbose_name = "API call"
         indexes = [models.Index(fields=["site", "-time"], name="apicall_site_time")]
 
     def __str__(self) -> str:

@@ -129,6 +129,18 @@ def _parse_urlencoded(data: bytes, where: str) -> RawParams:
     return params
 
 
+# What the WSGI server raises, reading a chunked body that is not valid (gunicorn's names; this
+# layer does not import the server): said to the client in words of its own.
+_CHUNKED_FAULTS = {
+    "InvalidChunkSize": "a chunk size is not a hexadecimal number",
+    "InvalidChunkExtension": "a chunk extension is not valid",
+    "ChunkMissingTerminator": "a chunk does not end with CRLF, or the body ends before its end",
+    "NoMoreData": "the body ends before its last chunk",
+    "InvalidHeader": "a trailer field is not valid",
+    "InvalidHeaderName": "a trailer field is not valid",
+}
+
+
 def buffer_unsized_body(request: HttpRequest, *, max_body: int) -> None:
     """Reads a body sent without Content-Length (Transfer-Encoding: chunked), which Django
     would otherwise drop unread, so that its parameters count and its size is limited too.
@@ -136,10 +148,27 @@ def buffer_unsized_body(request: HttpRequest, *, max_body: int) -> None:
     Only where the WSGI server marks its input as terminated (gunicorn does: it de-chunks the body
     and ends the stream with it), else reading could wait for bytes that never come. At most one
     byte over the limit is read; the body is then handed on as if it had been sent with its length.
+    A chunked body that cannot be read (a bad chunk size, a body cut short…) → 201; one under a
+    content coding (`Transfer-Encoding: gzip, chunked`, which gunicorn passes on still coded) →
+    201 too: its bytes are not the form that was meant.
     """
     if request.META.get("CONTENT_LENGTH") or not request.META.get("wsgi.input_terminated"):
         return
-    body = request.META["wsgi.input"].read(max_body + 1)
+    codings = request.META.get("HTTP_TRANSFER_ENCODING", "")
+    if {c.strip(" \t").lower() for c in codings.split(",")} - {"chunked", "identity", ""}:
+        raise ApiError(
+            PARAM_INVALID,
+            f"Transfer-Encoding '{codings[:60]}' not supported: send the body chunked, "
+            "or with Content-Length, without a content coding",
+        )
+    try:
+        body = request.META["wsgi.input"].read(max_body + 1)
+    except Exception as exc:  # whatever the server raises: the body was not readable as sent
+        name = type(exc).__name__
+        if name == "LimitRequestHeaders":
+            raise ApiError(TOO_LARGE, "chunked request body: trailer fields too large") from exc
+        fault = _CHUNKED_FAULTS.get(name, "it cannot be read")
+        raise ApiError(PARAM_INVALID, f"chunked request body not valid: {fault}") from exc
     if len(body) > max_body:
         raise ApiError(TOO_LARGE, f"request body over {max_body} bytes")
     request._body = body

@@ -54,14 +54,14 @@ def schema(request: HttpRequest, name: str) -> FileResponse:
 
 def home(request: HttpRequest) -> HttpResponse:
     return HttpResponse(
-        "Confero is running.\n\nOrganizer console: /admin/\nAPI reference: /docs/api\n"
+        "Confero is running.\n\nOrganizer console: /manage/\nAPI reference: /docs/api\n"
         "API: POST /CODE/api/NAME.do (Production), POST /uat/CODE/api/NAME.do (UAT)\n",
         content_type="text/plain; charset=utf-8",
     )
 
 
 def _is_api_path(request: HttpRequest) -> bool:
-    return "/api/" in request.path
+    return "/api/" in request.path.lower()
 
 
 def _api_error(code: int, message: str) -> HttpResponse:

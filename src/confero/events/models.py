@@ -7,7 +7,8 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
-RESERVED_CODES = frozenset({"uat", "admin", "static", "api", "docs", "health"})
+# "manage": the planners' console (issue 17), beside the contract's list (§1).
+RESERVED_CODES = frozenset({"uat", "admin", "manage", "static", "api", "docs", "health"})
 CODE_PATTERN = r"^[a-z0-9-]{3,40}$"
 
 

@@ -102,7 +102,7 @@ USER = records.RecordType(
 )
 
 
-def _fields_from_params(params: dict[str, Any]) -> dict[str, Any]:
+def fields_from_params(params: dict[str, Any]) -> dict[str, Any]:
     fields = {}
     for name, column in _PARAM_COLUMNS.items():
         value = params.get(name)
@@ -129,7 +129,7 @@ def _conflict(exc: Conflict) -> ApiError:
 def add_user(call: Call) -> Document:
     """Email is unique among the site's active users (214); clientID among its users (211).
     Returns userKey, userRef, clientID and a `customValue` element per value set."""
-    fields = _fields_from_params(call.params)
+    fields = fields_from_params(call.params)
     if call.params.get("clientID"):
         fields["client_id"] = call.params["clientID"]
     assignments = parse_custom_params(call.target, RecordType.USER, call.custom)
@@ -148,7 +148,7 @@ def add_user(call: Call) -> Document:
 
 
 def _update_params(call: Call) -> tuple[dict[str, Any], list]:
-    fields = _fields_from_params(call.params)
+    fields = fields_from_params(call.params)
     if call.params.get("newClientID") is not None:
         fields["client_id"] = call.params["newClientID"]
     return fields, parse_custom_params(call.target, RecordType.USER, call.custom)

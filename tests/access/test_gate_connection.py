@@ -13,7 +13,11 @@ from django.db import close_old_connections, connection
 from confero.access.models import ApiCall
 from confero.access.tokens import public_prefix
 
-pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.machinery,
+    pytest.mark.postgres_only,
+    pytest.mark.django_db(transaction=True),
+]
 
 
 def other_connection() -> psycopg.Connection:

@@ -22,7 +22,11 @@ from confero.api.records import reading
 from confero.people.models import User
 from tests.api.test_user_data_feed import open_feed
 
-pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.machinery,
+    pytest.mark.postgres_only,
+    pytest.mark.django_db(transaction=True),
+]
 
 TIME = re.compile(rb' time="\d+"')
 

@@ -17,8 +17,9 @@ import pytest
 from confero.access.models import ApiCall
 from confero.access.tokens import public_prefix
 from confero.api import calllog
+from tests.conftest import ApiClient
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.machinery, pytest.mark.django_db(transaction=True)]
 
 ADA = {"firstName": "Ada", "lastName": "Lovelace", "email": "ada@example.org"}
 
@@ -28,7 +29,9 @@ def batches(settings):
     """Batching on, with a delay no test waits for unless it means to; nothing left over."""
     settings.CONFERO_CALL_LOG_FLUSH_MS = 60_000
     calllog.flush()
+    ApiClient.waits_for_the_log = False
     yield settings
+    ApiClient.waits_for_the_log = True
     settings.CONFERO_CALL_LOG_FLUSH_MS = 60_000  # the leftovers go now, not after the test
     calllog.flush()
 
@@ -180,8 +183,9 @@ def test_when_the_process_exits_the_waiting_rows_are_written(tmp_path):
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
             confero(["event", "create", "--code", "exit", "--name", "Exit"])
-            confero(["token", "create", "--event", "exit", "--site", "production",
-                     "--allow", "127.0.0.1"])
+            confero(["profile", "--event", "exit", "--site", "production",
+                     "--allow-add", "127.0.0.1"])
+            confero(["token", "create", "--event", "exit", "--site", "production"])
         token = re.search(r"^(cfo_live_\\w+)$", out.getvalue(), re.M).group(1)
         answer = Client().post("/exit/api/event.do", {"apiToken": token})
         from confero.access.models import ApiCall
@@ -231,9 +235,12 @@ def test_a_server_stopped_with_sigterm_writes_its_waiting_rows_first(tmp_path):
     subprocess.run(
         [*confero, "event", "create", "--code", "stop", "--name", "Stop"], env=env, check=True
     )
+    subprocess.run(
+        [*confero, "profile", "--event", "stop", "--site", "production", "--allow-add",
+         "127.0.0.1"], env=env, check=True, capture_output=True,
+    )  # fmt: skip
     created = subprocess.run(
-        [*confero, "token", "create", "--event", "stop", "--site", "production",
-         "--allow", "127.0.0.1"],
+        [*confero, "token", "create", "--event", "stop", "--site", "production"],
         env=env, check=True, capture_output=True, text=True,
     )  # fmt: skip
     token = re.search(r"^(cfo_live_\w+)$", created.stdout, re.M).group(1)

@@ -24,6 +24,8 @@ from confero.api import calllog
 from confero.customfields.models import Answer
 from confero.people.models import User
 
+pytestmark = pytest.mark.machinery
+
 DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 ADA = {"firstName": "Ada", "lastName": "Lovelace", "email": "ada@example.org"}
 BROKEN_LOG_SQL = calllog._SQL.replace(ApiCall._meta.db_table, "confero_no_such_table", 1)
