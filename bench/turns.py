@@ -207,10 +207,18 @@ def ratio(target: Target, base: Target) -> tuple[float, float, float]:
     return statistics.median(ratios), min(ratios), max(ratios)
 
 
+def cpu_ratio(target: Target, base: Target) -> float:
+    """Median over the rounds of target's CPU per call (every process tree measured) over
+    base's: less moved than the rates by what the rest of the machine does."""
+    pairs = zip(target.runs, base.runs, strict=True)
+    return statistics.median(sum(a.cpu_us.values()) / sum(b.cpu_us.values()) for a, b in pairs)
+
+
 def summary(targets: list[Target], *, bases: list[Target], unit: str = "calls/s") -> str:
-    """Medians over the rounds and, for each base, the ratio to it within a round."""
+    """Medians over the rounds and, for each base, the ratios to it within a round: of the rate
+    (median, lowest, highest) and of the CPU per call."""
     head = f"| target | median {unit} | median p50 ms | median p99 ms | worst p99 ms |"
-    head += "".join(f" ÷ {b.name} (median, range) |" for b in bases)
+    head += "".join(f" ÷ {b.name}: rate (median, range); CPU per call |" for b in bases)
     lines = ["", head, "|---|---:|---:|---:|---:|" + "---|" * len(bases)]
     for t in targets:
         rate, p50, p99 = (statistics.median(getattr(r, k) for r in t.runs) for k in _FIGURES)
@@ -218,7 +226,7 @@ def summary(targets: list[Target], *, bases: list[Target], unit: str = "calls/s"
         row += f"{max(r.p99_ms for r in t.runs):.2f} |"
         for base in bases:
             median, low, high = ratio(t, base)
-            row += f" {median:.1%} ({low:.0%}–{high:.0%}) |"
+            row += f" {median:.1%} ({low:.0%}–{high:.0%}); {cpu_ratio(t, base):.1%} |"
         lines.append(row)
     return "\n".join(lines)
 
