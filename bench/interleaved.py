@@ -9,10 +9,11 @@ against another revision, or against itself served with other arguments or setti
     .venv/bin/python bench/interleaved.py --resource userData --db postgres \
         --b-env CONFERO_FEED_READ_AHEAD=0
 
-A is the working tree; B is --rev-b's src/ (a `git archive` ahead of the editable install on
-PYTHONPATH), or the working tree with --b-serve-args / --b-env. Both serve the same database,
-migrated by the working tree (an older revision must run on it: its schema is a subset). Each
-round measures A and B once, in turns; the summary gives A's rate over B's, round by round.
+A is the working tree (or --rev-a's src/); B is --rev-b's src/ (a `git archive` ahead of the
+editable install on PYTHONPATH), or A's code with --b-serve-args / --b-env. Both serve the same
+database, migrated by the working tree (an older revision must run on it: its schema is a
+subset). Each round measures A and B once, in turns; the summary gives A's rate and CPU per call
+over B's, round by round.
 The loads are the other benchmarks': event_do.py's (wrk, every answer checked, the call log read
 back), update_user.py's (its users and wrk script, the call log and the custom values read back)
 and feeds.py's (a whole feed per turn, its records counted; --users users × 10 custom fields).
@@ -46,11 +47,17 @@ def database_targets(db: str, pg, work: Path, args) -> tuple[list[turns.Target],
     else:
         token = feeds.set_up(env, work / db, args.users)
         probe = f"apiToken={token}"
-    envs = {"A": env, "B": dict(env)}
+    envs = {"A": dict(env), "B": dict(env)}
     names = {"A": f"{args.resource}.do {db}", "B": f"{args.resource}.do {db}"}
+    if args.rev_a:
+        envs["A"]["PYTHONPATH"] = common.export_src(args.rev_a, work)
+        names["A"] += f" @{args.rev_a}"
     if args.rev_b:
         envs["B"]["PYTHONPATH"] = common.export_src(args.rev_b, work)
         names["B"] += f" @{args.rev_b}"
+    elif args.rev_a:
+        envs["B"]["PYTHONPATH"] = envs["A"]["PYTHONPATH"]
+        names["B"] += f" @{args.rev_a}"
     extra = tuple(args.b_serve_args.split()) if args.b_serve_args else ()
     for setting in args.b_env:
         name, value = setting.split("=", 1)
@@ -85,6 +92,7 @@ def check(env: dict, targets: list[turns.Target], args) -> list[str]:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--resource", choices=RESOURCES, default="event")
+    parser.add_argument("--rev-a", help="A is this git revision's src/ (not the working tree)")
     parser.add_argument("--rev-b", help="B is this git revision's src/")
     parser.add_argument("--b-serve-args", help="B with these extra gunicorn arguments")
     parser.add_argument("--b-env", action="append", default=[], metavar="NAME=VALUE")
