@@ -1,5 +1,5 @@
 """`make bench`: event.do against its ceilings, then updateUser.do, userData.do and addUser.do's
-growth, each with its defaults (about 25 minutes on a quiet 2-CPU machine). Arguments go to
+growth, each with its defaults (about 15 minutes on a quiet 2-CPU machine). Arguments go to
 every script, e.g. `make bench ARGS="--db sqlite --rounds 1"`; the exit status is the worst one.
 """
 
