@@ -116,6 +116,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--yes", action="store_true", help="change it (without: show where it is used)"
     )
 
+    programme = sub.add_parser("programme", help="the programme in the formats apps read")
+    programme_sub = programme.add_subparsers(dest="action", required=True)
+    frab = programme_sub.add_parser("export", help="write the programme as frab schedule.xml")
+    frab.add_argument("--event", required=True)
+    frab.add_argument("--site", required=True, choices=["uat", "production"])
+    frab.add_argument("--out", help="file to write (default: standard output)")
+    agenda = programme_sub.add_parser("agenda", help="write a user's agenda as iCalendar")
+    agenda.add_argument("--event", required=True)
+    agenda.add_argument("--site", required=True, choices=["uat", "production"])
+    agenda.add_argument("--user-ref", required=True, help="the user's userRef")
+    agenda.add_argument("--out", help="file to write (default: standard output)")
+
     docs = sub.add_parser("docs", help="write the generated API reference and the XML Schemas")
     docs.add_argument("--out", default="docs/api-reference.md")
     docs.add_argument(
@@ -298,6 +310,28 @@ def cmd_customfields(args) -> None:
         _recode(site, args)
 
 
+def cmd_programme(args) -> None:
+    from confero.api.agenda import agenda_ics
+    from confero.api.frab import schedule_xml
+    from confero.events.services import get_site
+    from confero.people.identity import find_user
+
+    site = get_site(args.event, args.site)
+    if args.action == "export":
+        body = schedule_xml(site)
+    else:
+        user = find_user(site, "userRef", args.user_ref)
+        if user is None:
+            print(f"confero: no user with userRef '{args.user_ref}' on {site}", file=sys.stderr)
+            sys.exit(2)
+        body = agenda_ics(user)
+    if args.out:
+        Path(args.out).write_bytes(body)
+        print(f"wrote {args.out}")
+    else:
+        sys.stdout.buffer.write(body)
+
+
 def _recode(site, args) -> None:
     from django.contrib.auth import get_user_model
 
@@ -352,6 +386,7 @@ COMMANDS = {
     "token": cmd_token,
     "profile": cmd_profile,
     "customfields": cmd_customfields,
+    "programme": cmd_programme,
     "docs": cmd_docs,
     "manage": cmd_manage,
 }

@@ -8,6 +8,7 @@ from confero.access.models import ApiCall
 from confero.access.tokens import public_prefix
 from confero.customfields.models import Answer
 from confero.people.models import User, UserStatus
+from confero.registration.standing import set_status_from_orders
 from tests.factories import open_site
 
 DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -352,5 +353,54 @@ def test_add_user_with_a_character_xml_cannot_carry_is_refused_with_201(live):
         error_xml(
             201, "parameter 'firstName' contains the character U+0001, which XML cannot carry"
         ),
+    )
+    assert User.objects.count() == 0
+
+
+# --- screenName and report-classification (§8.2), registered and paid following orders -----------
+
+
+def test_add_user_stores_screen_name_and_report_classification(live):
+    result = live.call(
+        "addUser",
+        {"firstName": "Ada", "lastName": "Lovelace", "email": "ada@example.org",
+         "screenName": "ada.l", "report-classification": "Press"},
+    )  # fmt: skip
+
+    assert result.code == 0
+    user = User.objects.get()
+    assert (user.screen_name, user.report_classification) == ("ada.l", "Press")
+    record = live.call("getUser", {"userRef": user.user_ref}).xml.find("user")
+    assert (record.findtext("screenName"), record.findtext("report-classification")) == (
+        "ada.l",
+        "Press",
+    )
+
+
+@pytest.mark.parametrize("name", ["screenName", "report-classification", "regcodes"])
+def test_add_user_new_standard_names_cannot_be_custom_field_codes(live_site, name):
+    from confero.customfields.services import create_field
+    from confero.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed):
+        create_field(live_site.site, record_type="user", code=name, display_name=name,
+                     field_type="text")  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["registered", "paid"])
+def test_add_user_registered_or_paid_where_they_follow_orders_is_refused_with_201(
+    live, live_site, name
+):
+    set_status_from_orders(live_site.site, enabled=True)
+
+    result = live.call(
+        "addUser",
+        {"firstName": "Ada", "lastName": "Lovelace", "email": "ada@example.org", name: "false"},
+    )
+
+    assert (result.status, result.code) == (400, 201)
+    assert result.message == (
+        f"parameter '{name}' is not accepted on this site: registered and paid follow from "
+        "the user's orders"
     )
     assert User.objects.count() == 0

@@ -2,6 +2,7 @@
 the database and from userData.do. Fields: tests/api/custom_fields.json."""
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -58,10 +59,28 @@ FEED_ORDER = (
 )
 
 
+CONSTRAINT_NAMES = ("publicViewPrivateSchedule", "privateViewPrivateSchedule",
+                    "cannotViewOrSchedule")  # fmt: skip
+
+
+def constraint_elements(held: str = "") -> str:
+    """The three constraint elements of a user record (§8.2): those `held` (elements in §7's
+    order), and each name the user holds no value of once, empty."""
+    return "".join(
+        "".join(re.findall(f"<{name}>[0-9]+</{name}>", held)) or f"<{name}/>"
+        for name in CONSTRAINT_NAMES
+    )
+
+
 def fed(constraints: str = "", **held: str) -> str:
-    """What feed_custom should be: the constraint elements, then every user field of the site
-    in configuration order, an empty element where the user holds no value (§6)."""
-    return constraints + "".join(held.get(code, f"<{element}/>") for code, element in FEED_ORDER)
+    """What feed_custom should be: the constraint elements, screenName, report-classification
+    and regcodes (empty here), then every user field of the site in configuration order, an
+    empty element where the user holds no value (§6)."""
+    return (
+        constraint_elements(constraints)
+        + "<screenName/><report-classification/><regcodes/>"
+        + "".join(held.get(code, f"<{element}/>") for code, element in FEED_ORDER)
+    )
 
 
 def feed_custom(live, user: User) -> str:
@@ -76,19 +95,19 @@ def only_user() -> User:
 
 
 @pytest.fixture
-def ada(live, fields) -> User:
-    """A user holding a value of every user field, last modified long ago."""
-    user = live.add_user(
-        **ADA,
-        type_business="govt",
-        dietary=["veg", "gf"],
-        interests="ai",
-        tshirt="m",
-        notes="Arrives Tuesday",
-        attendee_type="member",
+def ada(ada_with, fields) -> User:
+    """The suite's Ada without a clientID, holding a value of every user field."""
+    return ada_with(
+        client_id=None,
+        custom={
+            "type_business": "govt",
+            "dietary": ["veg", "gf"],
+            "interests": "ai",
+            "tshirt": "m",
+            "notes": "Arrives Tuesday",
+            "attendee_type": "member",
+        },
     )
-    User.objects.filter(pk=user.pk).update(modified_at=LONG_AGO)
-    return User.objects.get(pk=user.pk)
 
 
 ADA_HOLDS = [
@@ -461,6 +480,8 @@ def test_feed_shows_every_field_by_display_name_with_value_codes(live, ada, fiel
 
     assert feed_custom(live, ada) == (
         f"<publicViewPrivateSchedule>{member}</publicViewPrivateSchedule>"
+        "<privateViewPrivateSchedule/><cannotViewOrSchedule/>"
+        "<screenName/><report-classification/><regcodes/>"
         "<Type-of-business>govt</Type-of-business>"
         "<Dietary-needs>veg</Dietary-needs><Dietary-needs>gf</Dietary-needs>"
         "<Interests>ai</Interests><T-shirt-size>m</T-shirt-size><Notes>Arrives Tuesday</Notes>"
@@ -659,3 +680,74 @@ def test_custom_value_with_a_character_xml_cannot_carry_is_refused_with_201(live
         ),
     )
     assert (User.objects.count(), Answer.objects.count()) == (0, 0)
+
+
+# --- Exhibitors: the names of their resources' parameters and of their record's elements ------
+# Reserved by the declarations alone (confero.api.resources.exhibitors): the record type's
+# elements and the writing resources' parameters.
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        *("exhibitorID", "exhibitorCode", "newExhibitorCode", "name", "status", "type"),
+        *("description", "url", "email", "booth", "participant", "participantRole", "file"),
+        *("userKey", "clientID", "userRef", "apiToken", "event", "format", "since"),
+    ],
+)
+def test_code_colliding_with_a_standard_exhibitor_parameter_is_refused(live_site, code):
+    with pytest.raises(ValidationFailed) as refused:
+        create_field(
+            live_site.site,
+            record_type="exhibitor",
+            code=code,
+            display_name="Anything",
+            field_type="text",
+        )
+
+    assert (refused.value.field, refused.value.message) == (
+        "code",
+        f"'{code}' is a standard parameter of exhibitor resources",
+    )
+    assert CustomField.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "display_name",
+    [
+        *("exhibitor", "exhibitors", "exhibitorID", "exhibitorCode", "name", "status", "type"),
+        *("description", "url", "email", "booth", "exhibitorFile", "displayName", "participant"),
+        *("role", "userRef", "firstName", "lastName", "participantEmail", "eventGUID"),
+        *("response", "messages", "user-data"),
+    ],
+)
+def test_display_name_whose_element_is_a_standard_exhibitor_element_is_refused(
+    live_site, display_name
+):
+    with pytest.raises(ValidationFailed) as refused:
+        create_field(
+            live_site.site,
+            record_type="exhibitor",
+            code="anything",
+            display_name=display_name,
+            field_type="text",
+        )
+
+    assert (refused.value.field, refused.value.message) == (
+        "displayName",
+        f"its element name <{display_name}> is a standard element of exhibitors",
+    )
+    assert CustomField.objects.count() == 0
+
+
+def test_exhibitor_names_that_are_standard_for_users_only_are_allowed(live_site):
+    """`Company name` is a user's element, not an exhibitor's: an exhibitor field may take it."""
+    field = create_field(
+        live_site.site,
+        record_type="exhibitor",
+        code="companyName",
+        display_name="companyName",
+        field_type="text",
+    )
+
+    assert (field.code, field.element_name) == ("companyName", "companyName")

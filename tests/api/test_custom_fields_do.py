@@ -3,6 +3,7 @@ the built-in "External API Identifier" first; `event=all` across the account's e
 
 import pytest
 
+from confero.access.models import ApiCall
 from confero.customfields.models import CustomField
 from confero.customfields.services import ValueSpec, create_field
 from tests.api.conftest import SiteApi
@@ -232,13 +233,15 @@ def test_custom_fields_event_all_without_account_level_access_is_refused_with_11
     )
 
 
-def test_custom_fields_does_not_take_other_parameters(live, fields):
+def test_custom_fields_ignores_parameters_it_does_not_declare(live, fields):
+    """It writes nothing: a field code sent to it is ignored (contract §2), and named in the
+    call log."""
+    plain = live.call("customFields")
+
     result = live.call("customFields", {"type_business": "govt"})
 
-    assert (result.status, result.body) == (
-        400,
-        error_xml(201, "parameter 'type_business' is not known to customFields.do"),
-    )
+    assert (result.status, result.body) == (200, plain.body)
+    assert ApiCall.objects.order_by("-id").first().ignored_params == "type_business"
 
 
 # --- Query counts: no N+1 --------------------------------------------------------------------
@@ -293,3 +296,39 @@ def test_custom_fields_event_all_query_count_does_not_grow_with_fields(
         result = doors[0].call("customFields", {"event": "all"})
 
     assert len(result.xml.findall("customField")) == 3 * (1 + count)
+
+
+def test_custom_fields_lists_the_fields_of_exhibitors(live, live_site, exhibitor_fields):
+    event = live_site.event
+
+    def values(code):
+        return list(exhibitor_fields[code].values.order_by("position"))
+
+    result = live.call("customFields")
+
+    assert (result.status, result.body) == (
+        200,
+        ok_xml(
+            builtin_xml(event),
+            field_xml(
+                event,
+                "sponsor_level",
+                "Sponsor level",
+                "Sponsor-level",
+                "exhibitor",
+                "choice",
+                values("sponsor_level"),
+            ),
+            field_xml(
+                event,
+                "sectors",
+                "Sectors",
+                "Sectors",
+                "exhibitor",
+                "multichoice",
+                values("sectors"),
+            ),
+            field_xml(event, "hall", "Hall", "Hall", "exhibitor", "choice", values("hall")),
+            field_xml(event, "tagline", "Tag line", "Tag-line", "exhibitor", "text"),
+        ),
+    )

@@ -6,10 +6,11 @@ import json
 import pytest
 from lxml import etree
 
+from confero.access.models import ApiCall
 from confero.customfields.models import CustomValue
 from confero.customfields.services import ValueSpec, create_field
 from confero.people.models import User
-from tests.factories import open_site
+from tests.factories import RegCodeFactory, open_site
 
 DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 
@@ -22,7 +23,15 @@ def stamp(moment) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def user_xml(user: User, *, user_key: bool, custom: str = "") -> bytes:
+# What follows badgeID in a record without constraint values, profile or orders (§8.2): the
+# three constraint elements always there, empty; screenName, report-classification, regcodes.
+UNHELD = (
+    "<publicViewPrivateSchedule/><privateViewPrivateSchedule/><cannotViewOrSchedule/>"
+    "<screenName/><report-classification/><regcodes/>"
+)
+
+
+def user_xml(user: User, *, user_key: bool, custom: str = "", middle: str = UNHELD) -> bytes:
     key = f"<userKey>{user.user_key}</userKey>" if user_key else ""
     return (
         f"<user><eventGUID>{user.site.event.guid_text}</eventGUID>{key}<userRef>{user.user_ref}</userRef>"
@@ -34,7 +43,7 @@ def user_xml(user: User, *, user_key: bool, custom: str = "") -> bytes:
         f"<registered>true</registered><paid>false</paid><status>{user.status}</status>"
         f"<create-date>{stamp(user.created_at)}</create-date>"
         f"<last-modified-date>{stamp(user.modified_at)}</last-modified-date><badgeID>B-1</badgeID>"
-        f"{custom}<schedule/></user>"
+        f"{middle}{custom}<schedule/></user>"
     ).encode()
 
 
@@ -43,19 +52,10 @@ def ok_xml(record: bytes) -> bytes:
 
 
 @pytest.fixture
-def ada(live) -> User:
-    user = live.add_user(
-        firstName="Ada",
-        lastName="Lovelace",
-        email="ada@example.org",
-        companyName="Analytical Engines",
-        city="London",
-        countryID="GB",
-        clientID="CRM-1",
-        registered="true",
-        badgeID="B-1",
-    )
-    return User.objects.select_related("site__event").get(pk=user.pk)
+def ada(ada_with) -> User:
+    """The suite's Ada, with a company, a city, a country, a badge, registered."""
+    return ada_with(company_name="Analytical Engines", city="London", country_id="GB",
+                    registered=True, badge_id="B-1")  # fmt: skip
 
 
 def test_get_user_by_user_ref_has_no_user_key(live, ada):
@@ -100,7 +100,9 @@ def test_get_user_record_is_the_user_data_record(live, ada, fields):
     assert etree.tostring(got) == etree.tostring(fed)
     vip = fields["attendee_type"].values.get(code="vip").pk
     assert etree.tostring(got).endswith(
-        f"<privateViewPrivateSchedule>{vip}</privateViewPrivateSchedule>"
+        f"<badgeID>B-1</badgeID><publicViewPrivateSchedule/>"
+        f"<privateViewPrivateSchedule>{vip}</privateViewPrivateSchedule><cannotViewOrSchedule/>"
+        "<screenName/><report-classification/><regcodes/>"
         "<Type-of-business>govt</Type-of-business>"
         "<Dietary-needs>veg</Dietary-needs><Dietary-needs>gf</Dietary-needs>"
         "<Interests/><T-shirt-size/><Notes/><Attendee-type>vip</Attendee-type><schedule/></user>".encode()
@@ -167,14 +169,15 @@ def test_get_user_of_the_other_site_is_not_found(live_site, api, ada):
     assert (result.status, result.code) == (404, 210)
 
 
-def test_get_user_does_not_take_custom_field_codes(live, ada, fields):
-    """getUser writes nothing: a parameter it does not declare is an error, not a field code."""
+def test_get_user_ignores_parameters_it_does_not_declare(live, ada, fields):
+    """getUser writes nothing: a parameter it does not declare is ignored (contract §2), not a
+    field code, and the call log names it."""
+    plain = live.call("getUser", {"userRef": ada.user_ref})
+
     result = live.call("getUser", {"userRef": ada.user_ref, "type_business": "govt"})
 
-    assert (result.status, result.body) == (
-        400,
-        error_xml(201, "parameter 'type_business' is not known to getUser.do"),
-    )
+    assert (result.status, result.body) == (200, plain.body)
+    assert ApiCall.objects.order_by("-id").first().ignored_params == "type_business"
 
 
 def test_get_user_as_json_has_the_user_key_only_when_named_by_it(live, ada):
@@ -238,3 +241,54 @@ def test_constraint_elements_come_grouped_in_the_order_of_the_contract(live, ada
         record["privateViewPrivateSchedule"],
         record["cannotViewOrSchedule"],
     ) == ([ids["s"], ids["q"]], [ids["r"], vip], [ids["p"]])
+
+
+# --- The elements of issue 16: constraint elements always there, regcodes ---------------------
+
+
+def test_get_user_regcodes_are_those_of_live_orders_in_the_order_first_used(
+    live, ada, catalogue, live_site
+):
+    for code in ("EARLY", "VIPFREE", "PRESS"):
+        RegCodeFactory(site=live_site.site, code=code, package=catalogue.vip)
+
+    def order(code: str) -> str:
+        result = live.call("addOrder", {"userKey": ada.user_key, "item": "VIP", "regcode": code})
+        assert result.code == 0, result.body
+        return result.xml.findtext("orderId")
+
+    first_vip, _, _, press = order("VIPFREE"), order("EARLY"), order("VIPFREE"), order("PRESS")
+    live.call("cancelOrder", {"orderId": first_vip})  # VIPFREE is still used by another order
+    live.call("cancelOrder", {"orderId": press})
+    User.objects.filter(pk=ada.pk).update(registered=True)
+
+    user = live.call("getUser", {"userRef": ada.user_ref}).xml.find("user")
+    fed = live.call("userData").xml.find("user")
+
+    assert etree.tostring(user.find("regcodes")) == (
+        b"<regcodes><regcode>EARLY</regcode><regcode>VIPFREE</regcode></regcodes>"
+    )
+    assert etree.tostring(fed) == etree.tostring(user)
+
+
+def test_get_user_as_json_has_every_constraint_element_and_the_new_elements(live, ada, fields):
+    vip = fields["attendee_type"].values.get(code="vip").pk
+    live.call("updateUser", {"userKey": ada.user_key, "attendee_type": "vip",
+                             "screenName": "ada.l"})  # fmt: skip
+
+    record = json.loads(live.call("getUser", {"userRef": ada.user_ref, "format": "json"}).body)
+
+    [user] = record["api"]["user"]
+    assert {name: user[name] for name in (
+        "badgeID", "publicViewPrivateSchedule", "privateViewPrivateSchedule",
+        "cannotViewOrSchedule", "screenName", "report-classification", "regcodes",
+    )} == {
+        "badgeID": "B-1", "publicViewPrivateSchedule": [], "privateViewPrivateSchedule": [vip],
+        "cannotViewOrSchedule": [], "screenName": "ada.l", "report-classification": "",
+        "regcodes": {},
+    }  # fmt: skip
+    keys = list(user)
+    assert keys[keys.index("badgeID") : keys.index("badgeID") + 7] == [
+        "badgeID", "publicViewPrivateSchedule", "privateViewPrivateSchedule",
+        "cannotViewOrSchedule", "screenName", "report-classification", "regcodes",
+    ]  # fmt: skip

@@ -19,7 +19,19 @@ from django.utils import timezone
 from confero.access.models import ApiCall, ApiToken
 from confero.access.services import configure_profile
 from confero.access.tokens import public_prefix, revoke_token
-from tests.factories import AccountFactory, EventFactory, open_site
+from confero.api.codes import CODES, http_status
+from confero.exhibitors.models import Exhibitor
+from confero.messaging.models import Message
+from confero.registration.models import Order
+from tests.factories import (
+    AccountFactory,
+    EventFactory,
+    ExhibitorFactory,
+    MessageFactory,
+    OrderFactory,
+    UserFactory,
+    open_site,
+)
 
 DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 
@@ -412,6 +424,7 @@ def test_permission_matrix_answers_as_the_contract_says(api, world, settings, ca
         "code": case.code,
         "http_status": case.status,
         "incident": "",
+        "ignored_params": "",
     }
 
 
@@ -483,3 +496,271 @@ def test_permission_matrix_account_level_stays_in_its_environment(api, world):
     )
 
     assert result.body == events_xml(world.bravo.event, environment="uat")
+
+
+# --- The order resources (contract §8.7): the same doors, each site's data its own -------------
+
+
+@dataclass
+class Orders:
+    """Kat on alpha and Zed on bravo, each with an order numbered RS-1 (numbers are unique per
+    site only)."""
+
+    kat: object
+    zed: object
+    alpha_order: object
+    bravo_order: object
+
+
+@pytest.fixture
+def orders(world) -> Orders:
+    kat = UserFactory(site=world.alpha.site, first_name="Kat")
+    zed = UserFactory(site=world.bravo.site, first_name="Zed")
+    return Orders(
+        kat=kat,
+        zed=zed,
+        alpha_order=OrderFactory(user=kat, order_number="RS-1"),
+        bravo_order=OrderFactory(user=zed, order_number="RS-1"),
+    )
+
+
+ORDER_RESOURCES = ("addOrder", "updateOrder", "cancelOrder", "orderData", "orderFeed")
+
+
+def order_params(resource: str, o: Orders) -> dict:
+    """What succeeds on alpha's Production site, with alpha's identifiers."""
+    return {
+        "addOrder": {"userKey": o.kat.user_key, "item": "Day pass|10.00"},
+        "updateOrder": {"orderId": str(o.alpha_order.pk), "amountPaid": "5.00"},
+        "cancelOrder": {"orderId": str(o.alpha_order.pk)},
+        "orderData": {"userRef": o.kat.user_ref},
+        "orderFeed": {},
+    }[resource]
+
+
+@dataclass(frozen=True)
+class OrderCase:
+    id: str
+    door: str  # whose URL is called
+    token: str  # whose token
+    event: str = ""  # `event`: "all", or a door whose event GUID is sent
+    account_level: bool = False
+    remote_addr: str = "127.0.0.1"
+    codes: dict = field(default_factory=dict)  # resource → code, for those not 0
+    fed: tuple = ()  # the users whose orders orderFeed.do lists, when it succeeds
+
+
+ALL_101 = dict.fromkeys(ORDER_RESOURCES, 101)
+NOT_HERE = {"addOrder": 210, "updateOrder": 250, "cancelOrder": 250, "orderData": 210}
+# fmt: off
+ORDER_MATRIX = [
+    OrderCase("own_token_own_site", "alpha", "alpha", fed=("kat",)),
+    OrderCase("uat_token_on_production_url", "alpha", "alpha_uat", codes=ALL_101),
+    OrderCase("token_of_another_event_of_the_account", "alpha", "bravo", codes=ALL_101),
+    OrderCase("ipv4_outside_allow_list", "alpha", "alpha", remote_addr="203.0.113.9",
+              codes=dict.fromkeys(ORDER_RESOURCES, 103)),
+    OrderCase("event_all_without_account_level", "alpha", "alpha", event="all",
+              codes=dict.fromkeys(ORDER_RESOURCES, 110)),
+    OrderCase("event_all_with_account_level", "alpha", "alpha", event="all", account_level=True,
+              codes=dict.fromkeys(ORDER_RESOURCES[:4], 112), fed=("kat", "zed")),
+    OrderCase("other_event_guid_with_account_level_reaches_only_its_data", "alpha", "alpha",
+              event="bravo", account_level=True, codes=NOT_HERE, fed=("zed",)),
+    OrderCase("uat_site_does_not_hold_production_data", "alpha_uat", "alpha_uat",
+              codes=NOT_HERE, fed=()),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize("resource", ORDER_RESOURCES)
+@pytest.mark.parametrize("case", ORDER_MATRIX, ids=[case.id for case in ORDER_MATRIX])
+def test_permission_matrix_of_the_order_resources(api, world, orders, case, resource):
+    if case.account_level:
+        set_account_level(getattr(world, case.door), True)
+    params = {"apiToken": getattr(world, case.token).token, **order_params(resource, orders)}
+    if case.event:
+        params["event"] = (
+            "all" if case.event == "all" else getattr(world, case.event).event.guid_text
+        )
+    before = (orders.alpha_order.pk, orders.bravo_order.pk)
+
+    result = api.call(getattr(world, case.door).url(resource), params, remote_addr=case.remote_addr)
+
+    code = case.codes.get(resource, 0)
+    assert (result.status, result.code) == (CODES[code].http_status, code)
+    row = ApiCall.objects.order_by("-id").first()
+    assert (row.resource, row.code, row.http_status) == (resource, code, result.status)
+    if resource == "orderFeed" and code == 0:
+        users = {"kat": orders.kat.user_ref, "zed": orders.zed.user_ref}
+        listed = [order.findtext("userRef") for order in result.xml.findall("order")]
+        assert listed == [users[name] for name in case.fed]
+    if code != 0 and resource in ("updateOrder", "cancelOrder"):
+        assert Order.objects.filter(pk__in=before, amount_paid=0, cancelled_at=None).count() == 2
+
+
+# --- The resources of exhibitors and messages (contract §8.4, §8.5) ------------------------------
+# The same world; alpha holds Ada and Grace (Ada on the staff of exhibitor ACME-1), a message
+# from Ada to Grace. Each case calls one resource in one situation and expects its code; a
+# refused call leaves the data as it was (and the data is there: the own-token case shows it).
+
+NAMED_BY_OTHERS = {"updateExhibitor": 230, "sendMessage": 210, "messages": 210,
+                   "markMessageRead": 210}  # fmt: skip
+RECORD_RESOURCES = (
+    "addExhibitor", "updateExhibitor", "exhibitorData", "sendMessage", "messages",
+    "markMessageRead",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Alpha:
+    ada: object
+    grace: object
+    exhibitor: object
+    message: object
+
+
+@pytest.fixture
+def alpha_data(world) -> Alpha:
+    site = world.alpha.site
+    ada, grace = UserFactory(site=site), UserFactory(site=site)
+    exhibitor = ExhibitorFactory(site=site, exhibitor_code="ACME-1", participants=[(ada, "")])
+    return Alpha(ada, grace, exhibitor, MessageFactory(sender=ada, recipient=grace))
+
+
+def record_params(resource: str, data: Alpha) -> dict:
+    return {
+        "addExhibitor": {"name": "New", "exhibitorCode": "NEW"},
+        "updateExhibitor": {"exhibitorCode": "ACME-1", "booth": "Z9"},
+        "exhibitorData": {},
+        "sendMessage": {
+            "userKey": data.ada.user_key,
+            "toUserRef": data.grace.user_ref,
+            "body": "x",
+        },
+        "messages": {"userKey": data.ada.user_key},
+        "markMessageRead": {"userKey": data.grace.user_key, "messageID": data.message.pk},
+    }[resource]
+
+
+def record_state() -> tuple:
+    return (
+        list(Exhibitor.objects.order_by("pk").values_list("site_id", "exhibitor_code", "booth")),
+        list(Message.objects.order_by("pk").values_list("site_id", "body", "read_at")),
+    )
+
+
+# situation → (how the call is made, the code for each resource: one code, or a dict)
+SITUATIONS = {
+    "own_token": ("alpha", {}, 0),
+    "uat_token_on_production_url": ("alpha_uat_token", {}, 101),
+    "token_of_another_account": ("xray_token", {}, 101),
+    "other_event_without_account_level": ("alpha", {"event": "bravo"}, 110),
+    "event_all_without_account_level": ("alpha", {"event": "all"}, 110),
+    "event_all_with_account_level": ("alpha+ala", {"event": "all"}, {"exhibitorData": 0}, 112),
+    "other_account_event_with_account_level": ("alpha+ala", {"event": "xray"}, 111),
+    "other_event_with_account_level": ("alpha+ala", {"event": "bravo"}, NAMED_BY_OTHERS, 0),
+}
+RECORD_MATRIX = [(r, s) for r in RECORD_RESOURCES for s in SITUATIONS]
+
+
+def expected_code(resource: str, situation: str) -> int:
+    _, _, codes, *default = SITUATIONS[situation]
+    return codes.get(resource, default[0]) if isinstance(codes, dict) else codes
+
+
+@pytest.mark.parametrize(("resource", "situation"), RECORD_MATRIX,
+                         ids=[f"{r}-{s}" for r, s in RECORD_MATRIX])  # fmt: skip
+def test_permission_matrix_of_exhibitor_and_message_resources(
+    api, world, alpha_data, resource, situation
+):
+    how, event, *_ = SITUATIONS[situation]
+    token = {"alpha_uat_token": world.alpha_uat.token, "xray_token": world.xray.token}.get(
+        how, world.alpha.token
+    )
+    if how == "alpha+ala":
+        set_account_level(world.alpha, True)
+    named = {"bravo": world.bravo.event.guid_text, "xray": world.xray.event.guid_text}
+    params = {"apiToken": token, **record_params(resource, alpha_data)}
+    if event:
+        params["event"] = named.get(event["event"], event["event"])
+    before = record_state()
+
+    result = api.call(world.alpha.url(resource), params)
+
+    code = expected_code(resource, situation)
+    assert (result.code, result.status) == (code, http_status(code)), result.body
+    row = ApiCall.objects.order_by("-id").first()
+    assert (row.resource, row.code, row.site_id) == (resource, code, world.alpha.site.pk)
+    if code != 0 or resource in ("exhibitorData", "messages"):
+        assert record_state() == before
+    elif situation == "other_event_with_account_level":  # addExhibitor: on bravo's site
+        assert record_state()[0][-1] == (world.bravo.site.pk, "NEW", "")
+    if code == 0 and resource == "exhibitorData":  # bravo has no exhibitor
+        assert (b"ACME-1" in result.body) == (situation != "other_event_with_account_level")
+    if code == 0 and resource == "messages":
+        assert alpha_data.grace.user_ref.encode() in result.body
+
+
+# --- The programme's resources (issue 14): every one behind the same checks ---------------------
+
+PROGRAMME_RESOURCES = {
+    # resource: (takes event=all, acts as a user)
+    "addSession": (False, False),
+    "updateSession": (False, False),
+    "addSessionTime": (False, False),
+    "updateSessionTime": (False, False),
+    "cancelSessionTime": (False, False),
+    "sessionData": (True, False),
+    "sessionCapacity": (True, False),
+    "speakerData": (True, False),
+    "scheduleXml": (False, False),
+    "scheduleSession": (False, True),
+    "unscheduleSession": (False, True),
+    "userSchedule": (False, True),
+    "userSessions": (False, True),
+    "userAgenda": (False, True),
+}
+# Valid declared parameters: they are checked before `event` (docs/api.md, the order of checks).
+REQUIRED = {
+    "addSession": {"title": "Keynote"},
+    "addSessionTime": {"sessionID": "1", "date": "2026-06-01", "time": "10:00", "length": "60"},
+    "updateSessionTime": {"sessionTimeID": "1"},
+    "cancelSessionTime": {"sessionTimeID": "1"},
+}
+ARRANGEMENTS = ["uat_token", "other_event_without_account_level", "event_all", "user_ref"]
+
+
+def _programme_case(world: World, arrangement: str, resource: str) -> tuple[Request, int]:
+    all_ok, acts = PROGRAMME_RESOURCES[resource]
+    params = {"apiToken": world.alpha.token, **REQUIRED.get(resource, {})}
+    if arrangement == "uat_token":
+        return Request(
+            world.alpha.url(resource), {**params, "apiToken": world.alpha_uat.token}
+        ), 101
+    if arrangement == "other_event_without_account_level":
+        params["event"] = world.bravo.event.guid_text
+        return Request(world.alpha.url(resource), params), 110
+    if arrangement == "event_all":
+        set_account_level(world.alpha, True)
+        return Request(world.alpha.url(resource), {**params, "event": "all"}), 0 if all_ok else 112
+    params["userRef"] = "0123456789ABCDEF"
+    assert acts
+    return Request(world.alpha.url(resource), params), 212
+
+
+PROGRAMME_CASES = [
+    (resource, arrangement)
+    for resource in sorted(PROGRAMME_RESOURCES)
+    for arrangement in ARRANGEMENTS
+    if arrangement != "user_ref" or PROGRAMME_RESOURCES[resource][1]
+]
+
+
+@pytest.mark.parametrize(("resource", "arrangement"), PROGRAMME_CASES)
+def test_permission_matrix_of_the_programme_resources(api, world, resource, arrangement):
+    request, code = _programme_case(world, arrangement, resource)
+
+    result = send(api, request)
+
+    assert result.code == code, result.body
+    row = ApiCall.objects.order_by("-id").first()
+    assert (row.resource, row.code, row.site_id) == (resource, code, world.alpha.site.pk)

@@ -15,6 +15,7 @@ from confero.access.models import ApiCall
 from confero.access.services import configure_profile
 from confero.access.tokens import public_prefix
 from confero.api.registry import REGISTRY
+from tests.factories import UserFactory
 
 DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 MiB = 1024 * 1024
@@ -160,7 +161,7 @@ def test_event_code_longer_than_any_code_does_not_reach_an_event(api, db):
         ("resource before parameters", dict(resource="nope", body=b"a=%FF"), 122),
         ("parameters before address", dict(body=b"a=%FF", remote_addr="192.0.2.1"), 201),
         ("address before token", dict(params={}, remote_addr="192.0.2.1"), 103),
-        ("token before declared parameters", dict(params={"colour": "red"}), 100),
+        ("token before declared parameters", dict(params={"event": "not-a-guid"}), 100),
     ],
 )
 def test_check_order_answers_the_first_failing_check(api, live_site, why, call, expected):
@@ -502,19 +503,65 @@ def test_repeated_parameter_is_refused(api, live_site, params, query, name):
     assert result.body == error_xml(201, f"parameter '{name}' is repeated; send it once")
 
 
-def test_unknown_parameter_is_refused(api, live_site):
-    result = api.call(live_site.url("event"), {"apiToken": live_site.token, "colour": "red"})
-
-    assert result.status == 400
-    assert result.body == error_xml(201, "parameter 'colour' is not known to event.do")
-    assert logged(last_call()) == (
-        "POST",
+def test_unknown_parameters_are_ignored_by_a_resource_that_writes_nothing(api, live_site):
+    """Contract §2: real clients send parameters of their own on every call. The call log
+    names them (names only), in the order sent."""
+    result = api.call(
         live_site.url("event"),
-        "event",
-        201,
-        400,
-        public_prefix(live_site.token),
+        {"apiToken": live_site.token, "colour": "red", "userKey": "x", "Colour": "", "a b": "1"},
     )
+
+    assert result.body == own_event_xml(live_site)
+    row = last_call()
+    assert (logged(row), row.ignored_params) == (
+        ("POST", live_site.url("event"), "event", 0, 200, public_prefix(live_site.token)),
+        "colour, userKey, Colour, a b",
+    )
+
+
+def test_call_log_names_no_ignored_parameter_when_none_was_sent(api, live_site):
+    api.call(live_site.url("event"), {"apiToken": live_site.token, "format": "xml"})
+
+    assert last_call().ignored_params == ""
+
+
+def test_ignored_parameter_names_are_cut_to_fit_the_call_log(api, live_site):
+    names = {f"{n:03}" + "x" * 80: "" for n in range(10)}
+
+    result = api.call(live_site.url("event"), {"apiToken": live_site.token, **names})
+
+    assert result.code == 0
+    kept = last_call().ignored_params
+    assert len(kept) == 500
+    assert kept.startswith("000" + "x" * 57 + ", 001" + "x" * 57 + ", ")
+    assert kept.endswith("…")
+
+
+def test_ignored_parameters_are_still_checked_for_what_every_parameter_must_be(api, live_site):
+    """Ignored is not unread: a name that is not UTF-8 or that XML cannot carry is still 201."""
+    result = api.call(live_site.url("event"), body=f"apiToken={live_site.token}&sn%01=1".encode())
+
+    assert result.body == error_xml(
+        201, "a parameter name in the body contains the character U+0001, which XML cannot carry"
+    )
+
+
+def test_unknown_parameter_of_a_writing_resource_without_custom_fields_is_300(api, live_site):
+    """Contract §2: on a resource that writes, an undeclared parameter is a custom field code;
+    cancelUser.do takes none, so every one is unknown and nothing is written."""
+    user = UserFactory(site=live_site.site)
+
+    result = api.call(
+        live_site.url("cancelUser"),
+        {"apiToken": live_site.token, "userKey": user.user_key, "colour": "red"},
+    )
+
+    assert result.body == error_xml(
+        300, "parameter 'colour' is not known to cancelUser.do (it takes no custom fields)"
+    )
+    user.refresh_from_db()
+    assert user.status == "active"
+    assert (last_call().code, last_call().ignored_params) == (300, "")
 
 
 def test_parameter_names_are_case_sensitive(api, live_site):
@@ -697,11 +744,11 @@ def test_format_xml_is_the_default(api, live_site):
             "Account Level Access is off: 'event' may only name this event",
         ),
         (
-            {"apiToken": "{token}", "colour": "red"},
+            {"apiToken": "{token}", "event": "not-a-guid"},
             "127.0.0.1",
             201,
             400,
-            "parameter 'colour' is not known to event.do",
+            "parameter 'event' must be an event GUID or 'all'",
         ),
     ],
 )

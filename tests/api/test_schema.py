@@ -32,7 +32,12 @@ from tests.factories import EventFactory, open_site
 
 XS = "{http://www.w3.org/2001/XMLSchema}"
 DOCS_SCHEMA_DIR = Path(__file__).resolve().parents[2] / "docs" / "schema"
-RESPONSE_SCHEMAS = ("api", "user-data")
+RESPONSE_SCHEMAS = (
+    *("api", "user-data", "exhibitors", "messages", "order-data"),
+    *("session-data", "sessionCapacities", "speakers"),
+)
+# Included by the response schemas; the record files declare what a record's wildcard meets.
+INCLUDED_SCHEMAS = ("common", "user-record", "exhibitor-record", "session-record")
 CONSTRAINTS = ("publicViewPrivateSchedule", "privateViewPrivateSchedule", "cannotViewOrSchedule")
 
 
@@ -64,7 +69,7 @@ def assert_valid(result) -> etree._Element:
 
 def test_every_schema_compiles_as_xml_schema_1_0():
     names = sorted(path.name for path in SCHEMA_DIR.glob("*.xsd"))
-    assert names == ["api.xsd", "common.xsd", "user-data.xsd"]
+    assert names == sorted(f"{name}.xsd" for name in (*RESPONSE_SCHEMAS, *INCLUDED_SCHEMAS))
     for root in RESPONSE_SCHEMAS:
         tree = etree.parse(str(SCHEMA_DIR / f"{root}.xsd"))
         assert [e.get("name") for e in tree.getroot().iterchildren(f"{XS}element")] == [root]
@@ -78,7 +83,9 @@ def test_docs_schema_is_a_copy_of_the_schemas_the_server_serves():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("name", ["api.xsd", "common.xsd", "user-data.xsd"])
+@pytest.mark.parametrize(
+    "name", sorted(f"{name}.xsd" for name in (*RESPONSE_SCHEMAS, *INCLUDED_SCHEMAS))
+)
 def test_schemas_are_served_under_docs_schema(client, name):
     response = client.get(f"/docs/schema/{name}")
 
@@ -98,17 +105,16 @@ def test_the_response_code_enumeration_is_the_code_table():
 def test_the_names_refused_after_the_fixed_user_elements_are_the_reserved_element_names():
     import confero.api.resources.users  # noqa: F401 - registers the user resources' reserved names
 
-    common = etree.parse(str(SCHEMA_DIR / "common.xsd"))
-    refused = common.xpath(
+    record = etree.parse(str(SCHEMA_DIR / "user-record.xsd"))
+    refused = record.xpath(
         "/xs:schema/xs:element[@type='MisplacedStandardElement']/@name", namespaces={"xs": XS[1:-1]}
     )
     assert len(refused) == len(set(refused))
     # Root names are reserved so that no custom element looks like a document; they are not
     # elements of a user record, so the schema has no reason to list them.
-    assert (
-        set(refused)
-        == RESERVED_ELEMENTS[RecordType.USER] - {"schedule", *CONSTRAINTS} - RESERVED_ROOTS
-    )
+    # The constraint elements are fixed elements now (always there, §8.2): out of place after
+    # the custom fields they are refused like every other standard element.
+    assert set(refused) == RESERVED_ELEMENTS[RecordType.USER] - {"schedule"} - RESERVED_ROOTS
 
 
 # --- Real responses of each resource validate ------------------------------------------------
@@ -406,8 +412,10 @@ FIXED = (
     "<last-modified-date>2026-11-24T10:21:00Z</last-modified-date><badgeID/>"
 )
 TAIL = (
-    "<privateViewPrivateSchedule>7</privateViewPrivateSchedule>"
-    "<cannotViewOrSchedule>9</cannotViewOrSchedule>"
+    "<publicViewPrivateSchedule/><privateViewPrivateSchedule>7</privateViewPrivateSchedule>"
+    "<cannotViewOrSchedule>9</cannotViewOrSchedule><cannotViewOrSchedule>10</cannotViewOrSchedule>"
+    "<screenName>ada</screenName><report-classification/>"
+    "<regcodes><regcode>EARLY</regcode><regcode>VIP-2026</regcode></regcodes>"
     '<Type-of-business other="an NGO">other</Type-of-business>'
     "<Dietary-needs>veg</Dietary-needs><Dietary-needs>gf</Dietary-needs>"
     "<schedule><session-time>12</session-time><session-time>13</session-time></schedule>"
@@ -445,7 +453,52 @@ FIELDS = f"<api>{OK}{FIELD}</api>"
 ERROR = (
     "<api><response code=\"211\">clientID 'X-17' is already used by another user</response></api>"
 )
+ITEM = (
+    "<orderItem><orderItemId>3</orderItemId><name>VIP pass</name><type>package</type>"
+    "<orderDate>2026-11-24T10:21:00Z</orderDate><cancelDate/><price>-450.00</price>"
+    "<basePrice>-400.00</basePrice><bookingFee>0.00</bookingFee><tax>-50.00</tax>"
+    "<cancellationFee>0.00</cancellationFee><guestPackage>false</guestPackage><guestName/>"
+    "</orderItem>"
+)
+ORDER = (
+    "<order><orderId>17</orderId><orderType>Purchase</orderType>"
+    "<orderDate>2026-11-24T10:21:00Z</orderDate><totalPrice>0.00</totalPrice>"
+    "<basePrice>12345678.99</basePrice><bookingFee>0.00</bookingFee><tax>0.00</tax>"
+    f"<paidInFull>true</paidInFull><guestPackage>false</guestPackage><orderItems>{ITEM}"
+    "</orderItems></order>"
+)
+ORDER_DATA = (
+    f"<api>{OK}<userRef>{REF}</userRef><accountBalance>-20.00</accountBalance>"
+    f"<orderData>{ORDER}<order><orderId>17</orderId><orderType>Cancel</orderType>"
+    "<orderDate>2026-11-24T10:21:00Z</orderDate><totalPrice>0.00</totalPrice>"
+    "<basePrice>0.00</basePrice><bookingFee>0.00</bookingFee><tax>0.00</tax>"
+    "<paidInFull>true</paidInFull><guestPackage>false</guestPackage><orderItems/></order>"
+    "</orderData><invoiceData><invoice><invoiceNumber>17-1</invoiceNumber><orderId>17</orderId>"
+    "<orderType>Purchase</orderType><invoiceDate>2026-11-24T10:21:00Z</invoiceDate>"
+    "<amount>0.00</amount><tax>0.00</tax><amountDue>0.00</amountDue>"
+    "<creditNote>false</creditNote></invoice></invoiceData><paymentData><payment>"
+    "<paymentId>4</paymentId><orderId>17</orderId><amount>20.00</amount>"
+    "<paymentDate>2026-11-24T10:21:00Z</paymentDate></payment></paymentData>"
+    "<orderTransferHistory/></api>"
+)
+NO_ORDERS = (
+    f"<api>{OK}<userRef>{REF}</userRef><accountBalance>0.00</accountBalance><orderData/>"
+    "<invoiceData/><paymentData/><orderTransferHistory/></api>"
+)
+ORDER_ANSWER = (
+    f"<api>{OK}<orderId>17</orderId><orderNumber>RS-1</orderNumber><userRef>{REF}</userRef>"
+    "<orderStatus>active</orderStatus><totalPrice>450.00</totalPrice>"
+    "<amountPaid>0.00</amountPaid><paidInFull>false</paidInFull></api>"
+)
+FEED_ORDER = ORDER.replace("</orderItems></order>", f"</orderItems><userRef>{REF}</userRef>"
+                           f"<eventGUID>{GUID}</eventGUID></order>")  # fmt: skip
+ORDER_FEED = f'<order-data time="1764000000000">{OK}{FEED_ORDER}{FEED_ORDER}</order-data>'
 GOOD = {
+    "orderData": ORDER_DATA,
+    "no orders": NO_ORDERS,
+    "addOrder": ORDER_ANSWER,
+    "orderFeed": ORDER_FEED,
+    "empty order feed": f'<order-data time="0">{OK}</order-data>',
     "feed": FEED,
     "getUser": GET_USER,
     "addUser": ADD_USER,
@@ -508,6 +561,61 @@ BAD = [
     ("feed", "<companyName/><jobTitle/>", "<jobTitle/><companyName/>", "jobTitle"),
     ("feed", "<address2/>", "", "address3"),
     ("feed", "<cannotViewOrSchedule>9<", "<cannotViewOrSchedule>vip<", "cannotViewOrSchedule"),
+    ("feed", "<publicViewPrivateSchedule/>", "", "publicViewPrivateSchedule"),
+    ("feed", "<report-classification/>", "", "regcodes"),
+    ("feed", "<regcode>EARLY</regcode>", "<regcode/>", "regcode"),
+    ("feed", "<regcodes>", "<regcodes><code>X</code>", "code"),
+    (
+        "feed",
+        "<regcodes><regcode>EARLY</regcode><regcode>VIP-2026</regcode></regcodes>",
+        "",
+        "regcodes",
+    ),
+    (
+        "feed",
+        "<schedule>",
+        "<cannotViewOrSchedule>9</cannotViewOrSchedule><schedule>",
+        "cannotViewOrSchedule",
+    ),
+    ("feed", "<schedule>", "<screenName>x</screenName><schedule>", "screenName"),
+    ("orderData", "<accountBalance>-20.00<", "<accountBalance>-20<", "accountBalance"),
+    ("orderData", "<accountBalance>-20.00<", "<accountBalance>-20.001<", "accountBalance"),
+    (
+        "orderData",
+        "<orderType>Purchase</orderType>",
+        "<orderType>purchase</orderType>",
+        "orderType",
+    ),
+    ("orderData", "<paidInFull>true</paidInFull>", "<paidInFull>1</paidInFull>", "paidInFull"),
+    (
+        "orderData",
+        "<guestPackage>false</guestPackage><orderItems>",
+        "<orderItems>",
+        "orderItems",
+    ),
+    ("orderData", f"<orderItems>{ITEM}</orderItems>", "", "Missing child"),
+    ("orderData", "<cancelDate/>", "<cancelDate>2026-11-24</cancelDate>", "cancelDate"),
+    ("orderData", "<type>package</type>", "<type>Package</type>", "type"),
+    ("orderData", "<cancellationFee>0.00</cancellationFee>", "", "cancellationFee"),
+    ("orderData", "<name>VIP pass</name>", "<name/>", "name"),
+    ("orderData", "<invoiceNumber>17-1<", "<invoiceNumber>INV-1<", "invoiceNumber"),
+    ("orderData", "<creditNote>false</creditNote>", "", "Missing child"),
+    (
+        "orderData",
+        "<orderTransferHistory/>",
+        "<orderTransferHistory><x/></orderTransferHistory>",
+        "content is not allowed",
+    ),
+    ("orderData", "<orderTransferHistory/>", "", "Missing child"),
+    ("orderData", "<paymentData>", "<paymentData><invoice/>", "invoice"),
+    ("no orders", "<invoiceData/>", "", "invoiceData"),
+    ("addOrder", "<orderStatus>active<", "<orderStatus>open<", "orderStatus"),
+    ("addOrder", "<totalPrice>450.00<", "<totalPrice>450<", "totalPrice"),
+    ("addOrder", "<orderNumber>RS-1</orderNumber>", "", "orderNumber"),
+    ("orderFeed", f"<eventGUID>{GUID}</eventGUID>", "", "Missing child"),
+    ("orderFeed", f"<userRef>{REF}</userRef><eventGUID>", "<eventGUID>", "eventGUID"),
+    ("orderFeed", 'code="0"', 'code="250"', "code"),
+    ("orderFeed", "<orderId>17</orderId>", "<orderId>0</orderId>", "orderId"),
     ("feed", "<session-time>12</session-time>", "<session>12</session>", "session"),
     ("feed", "<user>", '<user><response code="0">Success</response>', "response"),
     ("getUser", f"<userKey>{KEY}</userKey>", f"<userKey>{KEY[:16]}</userKey>", "userKey"),

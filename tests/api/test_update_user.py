@@ -7,6 +7,7 @@ import pytest
 
 from confero.access.models import ApiCall
 from confero.people.models import User
+from confero.registration.standing import set_status_from_orders
 from tests.factories import open_site
 
 DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -38,18 +39,9 @@ def age(user: User) -> None:
 
 
 @pytest.fixture
-def ada(live) -> User:
-    user = live.add_user(
-        firstName="Ada",
-        lastName="Lovelace",
-        email="ada@example.org",
-        companyName="Analytical Engines",
-        email2="ada@analytical.example",
-        clientID="CRM-1",
-        registered="false",
-    )
-    age(user)
-    return User.objects.get(pk=user.pk)
+def ada(ada_with) -> User:
+    """The suite's Ada, with a company and a second email address."""
+    return ada_with(company_name="Analytical Engines", email2="ada@analytical.example")
 
 
 # --- Only what is sent changes ------------------------------------------------------------------
@@ -325,3 +317,72 @@ def test_update_user_own_email_in_another_case_is_accepted(live, ada):
 
     assert (result.status, result.code) == (200, 0)
     assert columns(ada)["email"] == "Ada@Example.org"
+
+
+# --- screenName and report-classification (§8.2), registered and paid following orders -----------
+
+
+def test_update_user_sets_and_clears_screen_name_and_report_classification(live, ada):
+    set_both = live.call(
+        "updateUser",
+        {"userKey": ada.user_key, "screenName": " ada.l ", "report-classification": "Speaker"},
+    )
+    after_set = columns(ada)
+    cleared = live.call("updateUser", {"userKey": ada.user_key, "screenName": ""})
+
+    assert (set_both.body, cleared.body) == (ok_xml(ada), ok_xml(ada))
+    assert (after_set["screen_name"], after_set["report_classification"]) == ("ada.l", "Speaker")
+    assert after_set["modified_at"] > LONG_AGO
+    assert (columns(ada)["screen_name"], columns(ada)["report_classification"]) == ("", "Speaker")
+    user = live.call("getUser", {"userRef": ada.user_ref}).xml.find("user")
+    assert (user.findtext("screenName"), user.findtext("report-classification")) == (
+        "",
+        "Speaker",
+    )
+
+
+def test_update_user_with_the_same_screen_name_leaves_last_modified(live, ada):
+    User.objects.filter(pk=ada.pk).update(screen_name="ada.l")
+
+    result = live.call("updateUser", {"userKey": ada.user_key, "screenName": "ada.l"})
+
+    assert result.code == 0
+    assert columns(ada)["modified_at"] == LONG_AGO
+
+
+def test_update_user_screen_name_over_100_characters_is_refused_with_201(live, ada):
+    result = live.call("updateUser", {"userKey": ada.user_key, "screenName": "x" * 101})
+
+    assert (result.status, result.body) == (
+        400,
+        error_xml(201, "parameter 'screenName' must be at most 100 characters"),
+    )
+
+
+@pytest.mark.parametrize("name", ["registered", "paid"])
+def test_update_user_registered_or_paid_where_they_follow_orders_is_refused_with_201(
+    live, live_site, ada, name
+):
+    """Where the site derives them from orders, the next order change would overwrite what the
+    registration system sent: refused, and nothing of the call is written."""
+    set_status_from_orders(live_site.site, enabled=True)
+    before = columns(ada)
+
+    result = live.call("updateUser", {"userKey": ada.user_key, name: "true", "city": "Paris"})
+
+    assert (result.status, result.body) == (
+        400,
+        error_xml(
+            201,
+            f"parameter '{name}' is not accepted on this site: registered and paid follow "
+            "from the user's orders",
+        ),
+    )
+    assert columns(ada) == before
+
+
+def test_update_user_registered_is_taken_where_the_site_leaves_it_to_the_client(live, ada):
+    result = live.call("updateUser", {"userKey": ada.user_key, "registered": "true"})
+
+    assert result.code == 0
+    assert columns(ada)["registered"] is True

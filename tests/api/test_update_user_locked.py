@@ -38,20 +38,9 @@ LOCK_WAIT_LIMIT = 30.0  # seconds a watcher looks for the blocked call at most (
 
 
 @pytest.fixture
-def ada(live, fields) -> User:
-    """A user with a clientID, a city and custom values, last modified long ago (any change shows
-    as a later stamp). Own to this file: the suite's `ada` fixtures are to be gathered into one."""
-    user = live.add_user(
-        firstName="Ada",
-        lastName="Lovelace",
-        email="ada@example.org",
-        clientID="CRM-1",
-        city="London",
-        tshirt="s",
-        dietary=["veg"],
-    )
-    age(user)
-    return User.objects.get(pk=user.pk)
+def ada(ada_with, fields) -> User:
+    """The suite's Ada, with a city and custom values."""
+    return ada_with(city="London", custom={"tshirt": "s", "dietary": ["veg"]})
 
 
 def update(live, user: User, *, by: str = "userKey", **params):
@@ -114,7 +103,7 @@ def test_update_user_answers_its_exact_bytes_and_writes_what_was_sent(live, live
     )
     assert after.modified_at > LONG_AGO
     assert values_of(ada) == [("tshirt", "l", ""), ("dietary", "gf", ""), ("dietary", "vegan", "")]
-    assert logged_calls() == [("addUser", 0, 200), ("updateUser", 0, 200)]
+    assert logged_calls() == [("updateUser", 0, 200)]
     call = ApiCall.objects.order_by("id").last()
     assert (call.site_id, call.token_prefix) == (ada.site_id, public_prefix(live_site.token))
 
@@ -231,7 +220,7 @@ def test_update_user_that_changes_nothing_leaves_last_modified_and_writes_only_i
     assert record_writes(queries) == []
     assert (columns(ada), answers(ada)) == (row, values)
     assert columns(ada)["modified_at"] == LONG_AGO
-    assert logged_calls() == [("addUser", 0, 200), ("updateUser", 0, 200)]
+    assert logged_calls() == [("updateUser", 0, 200)]
 
 
 def test_update_user_changed_field_alone_moves_last_modified(live, ada):
@@ -455,7 +444,7 @@ def test_update_user_waits_for_the_row_lock_and_keeps_the_change_made_meanwhile(
     }
     assert after["modified_at"] > held["stamp"]
     assert values_of(ada) == [("dietary", "veg", ""), ("tshirt", "m", "")]
-    assert logged_calls() == [("addUser", 0, 200), ("updateUser", 0, 200)]
+    assert logged_calls() == [("updateUser", 0, 200)]
     assert connection.connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
 
 
@@ -487,5 +476,5 @@ def test_update_user_cancelled_while_the_call_waits_is_refused_and_nothing_is_wr
     after = columns(ada)
     assert (after["first_name"], after["modified_at"]) == ("Ada", held["stamp"])
     assert answers(ada) == values
-    assert logged_calls() == [("addUser", 0, 200), ("updateUser", code, status)]
+    assert logged_calls() == [("updateUser", code, status)]
     assert connection.connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE

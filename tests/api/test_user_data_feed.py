@@ -78,6 +78,8 @@ def test_user_data_is_a_streamed_feed_of_every_user_record(live, live_site):
         badgeID="B-7",
         publicBio="Poet of science.",
         middleInitial="A",
+        screenName="ada",
+        **{"report-classification": "speaker"},
     )
     user.refresh_from_db()
     before = int(time.time() * 1000)
@@ -101,7 +103,9 @@ def test_user_data_is_a_streamed_feed_of_every_user_record(live, live_site):
             "<publicBio>Poet of science.</publicBio><registered>true</registered><paid>true</paid>"
             f"<status>active</status><create-date>{stamp(user.created_at)}</create-date>"
             f"<last-modified-date>{stamp(user.modified_at)}</last-modified-date><badgeID>B-7</badgeID>"
-            "<schedule/></user></user-data>"
+            "<publicViewPrivateSchedule/><privateViewPrivateSchedule/><cannotViewOrSchedule/>"
+            "<screenName>ada</screenName><report-classification>speaker</report-classification>"
+            "<regcodes/><schedule/></user></user-data>"
         ).encode()
     )
     call = ApiCall.objects.order_by("-id").first()
@@ -156,13 +160,30 @@ def test_user_data_as_json_has_the_same_users(live):
     ]
 
 
-def test_user_data_does_not_take_custom_field_codes(live, fields):
-    result = live.call("userData", {"type_business": "govt"})
-
-    assert (result.status, result.body) == (
-        400,
-        error_xml(201, "parameter 'type_business' is not known to userData.do"),
+def test_user_data_ignores_what_real_clients_send_besides_and_logs_the_names(
+    live, live_site, fields
+):
+    """Contract §2: a real client of the original sends `sn`, `cn`, `locale`, `caller` and `num`
+    on every feed call, in a form body declared `text/xml`. userData.do writes nothing: it
+    ignores them (a custom field code too) and its call-log row names them, never their
+    values."""
+    user = live.add_user(email="ada@example.org")
+    body = (
+        f"apiToken={live_site.token}&sn=Confero&cn=CRM%20Sync&locale=en_US&caller=nightly"
+        "&num=1000&type_business=govt"
     )
+
+    result = live.api.call(live_site.url("userData"), body=body.encode(), content_type="text/xml")
+
+    assert (result.status, result.code, refs(result)) == (200, 0, [user.user_ref])
+    row = ApiCall.objects.order_by("-id").values().first()
+    assert (row["resource"], row["code"], row["ignored_params"]) == (
+        "userData",
+        0,
+        "sn, cn, locale, caller, num, type_business",
+    )
+    for value in ("Confero", "CRM Sync", "en_US", "nightly", "1000", "govt"):
+        assert value not in repr(row)
 
 
 # --- userKey never appears in a feed (§5) ---------------------------------------------------------
@@ -483,10 +504,10 @@ def test_event_all_with_since(api, db):
 # --- Query counts: no N+1 --------------------------------------------------------------------
 
 
-# The gate (site, profile, failed-auth counter, token), token counter, the watermark (3 on SQLite:
-# savepoint, clock, release), custom fields, their values, one chunk of users, their custom
-# values, the call log.
-USER_DATA_QUERIES = 10
+# The gate (site, profile, token), token counter, the watermark (3 on SQLite: savepoint, clock,
+# release), custom fields, their values, one chunk of users, their custom values, their
+# registration codes, their schedules, the call log.
+USER_DATA_QUERIES = 12
 
 
 @pytest.mark.parametrize("count", [1, 3])

@@ -111,7 +111,9 @@ def rolled_back():
 
 def code_of(result) -> int:
     if result.headers["Content-Type"].startswith("application/json"):
-        return int(json.loads(result.body)["api"]["response"]["code"])
+        # {"api": …} or a feed's own root ({"user-data": …}): one key, the response inside
+        [document] = json.loads(result.body).values()
+        return int(document["response"]["code"])
     return result.code
 
 

@@ -1,6 +1,7 @@
 """The console's world: two accounts, each with a planner and an event, and a superuser. The
-alpha event's sites have the custom fields of tests/api/custom_fields.json, a user, a token, a
-call in the log and an uploaded CSV."""
+alpha event's sites have the custom fields of tests/api/custom_fields.json; its production site
+a user, a token, a call in the log, an uploaded CSV, a session with a time the user holds a
+seat at, an exhibitor the user staffs, a catalogue and an order of the user."""
 
 import datetime as dt
 from dataclasses import dataclass
@@ -12,13 +13,24 @@ from confero.access.models import ApiCall, ApiToken
 from confero.console.models import UserImport
 from confero.customfields.models import CustomField
 from confero.events.models import Event, Site
+from confero.exhibitors.models import Exhibitor
 from confero.people.models import User
+from confero.programme.models import Session, SessionTime
+from confero.programme.services import schedule_session
+from confero.registration.models import Order
 from tests.api.conftest import SiteApi, import_test_fields
 from tests.conftest import OpenSite
+from tests.console.browser import chromium, page  # noqa: F401 (the browser tests' fixtures)
 from tests.factories import (
     AccountFactory,
     EventFactory,
+    ExhibitorFactory,
+    OrderFactory,
+    PackageFactory,
     PlannerFactory,
+    RegistrationTypeFactory,
+    SessionFactory,
+    SessionTimeFactory,
     UserFactory,
     open_site,
     site_of,
@@ -43,6 +55,10 @@ class World:
     person: User  # on alpha production
     call: ApiCall
     upload: UserImport
+    session: Session  # on alpha production, abbreviation KEY
+    time: SessionTime  # of the session: 2 seats, a waitlist; `person` holds a seat
+    exhibitor: Exhibitor  # on alpha production, `person` on its staff
+    order: Order  # of `person`
     planner: object  # of alpha's account
     other: object  # a planner of beta's account only
     superuser: object
@@ -71,10 +87,19 @@ def world(db) -> World:
         site=production, planner=planner, filename="people.csv",
         content="firstName,lastName,email\nGrace,Hopper,grace@example.org\n",
     )  # fmt: skip
+    session = SessionFactory(site=production, abbreviation="KEY", title="Keynote", track="Main")
+    time = SessionTimeFactory(session=session, room="Hall A", capacity=2, waitlist=True)
+    schedule_session(person, time)
+    exhibitor = ExhibitorFactory(site=production, exhibitor_code="ACME", name="Acme Robotics",
+                                 participants=[(person, "host")])  # fmt: skip
+    RegistrationTypeFactory(site=production, code="FULL", name="Full pass")
+    PackageFactory(site=production, code="DINNER", name="Gala dinner")
+    order = OrderFactory(user=person, items=["DINNER"], order_number="ORD-1")
     return World(
         alpha=alpha, beta=beta, production=production, uat=uat, token=token,
         token_row=ApiToken.objects.get(profile=production.api_profile),
         field=fields["type_business"], person=person, call=call, upload=upload,
+        session=session, time=time, exhibitor=exhibitor, order=order,
         planner=planner, other=other, superuser=superuser,
     )  # fmt: skip
 

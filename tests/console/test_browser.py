@@ -9,125 +9,29 @@ is set. Screenshots of the key pages go to var/screenshots/ (CONFERO_SCREENSHOTS
 kept by CI as artifacts.
 """
 
-import os
-import tempfile
-import urllib.parse
-import urllib.request
-from pathlib import Path
-
 import pytest
-from lxml import etree
 
 from confero.access.models import ApiToken
 from confero.customfields.models import CustomField
 from confero.people.models import User
+from confero.programme.models import SessionTime
+from confero.programme.services import schedule_session, set_speakers
+from tests.console.browser import api, log_in, shot
 from tests.factories import (
-    PLANNER_PASSWORD,
     AccountFactory,
     EventFactory,
+    ExhibitorFactory,
+    OrderFactory,
+    PackageFactory,
     PlannerFactory,
+    SessionFactory,
+    SessionTimeFactory,
     UserFactory,
     open_site,
     site_of,
 )
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = Path(os.environ.get("CONFERO_SCREENSHOTS", ROOT / "var" / "screenshots"))
-# The live server on IPv4 loopback: API calls come from 127.0.0.1, and the browser's clipboard
-# works there (a secure context, like localhost).
-os.environ.setdefault("DJANGO_LIVE_TEST_SERVER_ADDRESS", "127.0.0.1")
-
-
-def _required() -> bool:
-    return any(
-        os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
-        for name in ("CI", "CONFERO_REQUIRE_BROWSER")
-    )
-
-
-@pytest.fixture(scope="session")
-def chromium():
-    if not os.access(CHROMIUM, os.X_OK):
-        message = (
-            f"{CHROMIUM} is missing: apt-get install -y --no-install-recommends chromium "
-            "fonts-liberation"
-        )
-        if _required():
-            pytest.fail(message + " (required: CI or CONFERO_REQUIRE_BROWSER is set)")
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop in this thread; the ORM calls the tests make
-    # between browser steps are plain synchronous calls all the same.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
-        context = playwright.chromium.launch_persistent_context(
-            profile,  # a fresh user-data directory
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--disable-sync",
-            ],
-            viewport={"width": 1280, "height": 900},
-        )
-        yield context
-        context.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-
-
-@pytest.fixture
-def page(chromium, live_server, monkeypatch):
-    """A fresh page; every answer the server gives it is kept, and none may be a 5xx."""
-    from django.db import connections
-
-    # The browser keeps its connections to the live server open between requests, and with them
-    # the server threads' database connections: closed at the end of each request instead, so
-    # none is left when the test database is dropped.
-    monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
-    chromium.clear_cookies()
-    chromium.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
-    tab = chromium.new_page()
-    tab.set_default_timeout(15_000)
-    answers = []
-    tab.on("response", lambda response: answers.append((response.status, response.url)))
-    tab.base = live_server.url
-    yield tab
-    tab.close()
-    errors = [(status, url) for status, url in answers if status >= 500]
-    assert not errors, f"server errors: {errors}"
-
-
-def shot(tab, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    tab.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-def log_in(tab, username: str) -> None:
-    tab.goto(tab.base + "/manage/")
-    tab.fill("#id_username", username)
-    tab.fill("#id_password", PLANNER_PASSWORD)
-    tab.click("button[type=submit]")
-    tab.wait_for_url(tab.base + "/manage/")
-
-
-def api(base: str, path: str, **params) -> int:
-    """POSTs to the live server's API; the response code."""
-    data = urllib.parse.urlencode(params).encode()
-    request = urllib.request.Request(base + path, data=data, method="POST")  # noqa: S310 (the live server, http:)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (the live server, http:)
-            body = response.read()
-    except urllib.error.HTTPError as refused:
-        body = refused.read()
-    return int(etree.fromstring(body).find("response").get("code"))
 
 
 @pytest.fixture
@@ -278,14 +182,26 @@ def test_csv_import_with_a_bad_row_names_it_and_writes_nothing(page, world, tmp_
 def test_every_console_page_answers_without_a_server_error(page, world):
     """Every page the console links to, followed from the event's Manage page until none is new
     (downloads aside): none answers 5xx (the `page` fixture checks every answer, static files
-    included). Also the remaining screenshots."""
+    included). The sites hold a record of each kind — a session with a time and a seat, an
+    exhibitor with staff, an order, a catalogue, on both sites (so copying has a preview to
+    show) — so every record's pages are reached. Also the remaining screenshots."""
     alpha = site_of(world["alpha"])
     CustomField.objects.create(site=alpha, record_type="user", code="tier", display_name="Tier",
                                field_type="choice")  # fmt: skip
+    ada = User.objects.get()
+    for site in (alpha, site_of(world["alpha"], "uat")):
+        session = SessionFactory(site=site, abbreviation="KEY", title=f"Keynote {site.pk}")
+        time = SessionTimeFactory(session=session, capacity=1, waitlist=True)
+        ExhibitorFactory(site=site, name="Acme Robotics")
+        PackageFactory(site=site, code="DINNER")
+    schedule_session(ada, time := SessionTime.objects.filter(site=alpha).get())
+    set_speakers(time.session, [(ada, "chair")])
+    ExhibitorFactory(site=alpha, name="Globex", participants=[(ada, "sales")])
+    OrderFactory(user=ada, items=["DINNER"], order_number="ORD-1")
     log_in(page, "planner")
 
     seen, queue = set(), [page.base + "/manage/events/alpha/"]
-    while queue and len(seen) < 80:
+    while queue and len(seen) < 160:
         url = queue.pop(0)
         if url in seen:
             continue
@@ -298,17 +214,27 @@ def test_every_console_page_answers_without_a_server_error(page, world):
             if link.startswith(page.base + "/manage/") and not link.endswith(".csv")
             and "logout" not in link
         )  # fmt: skip
+    session = time.session
     for name, path in [
         ("08-users", "/manage/events/alpha/production/users/"),
-        ("09-user", f"/manage/events/alpha/production/users/{User.objects.get().user_ref}/"),
+        ("09-user", f"/manage/events/alpha/production/users/{ada.user_ref}/"),
         ("10-call-log", "/manage/events/alpha/calls/"),
         ("11-copy-configuration", "/manage/events/alpha/settings/copy/"),
+        ("17-sessions", "/manage/events/alpha/production/sessions/"),
+        ("18-exhibitors", "/manage/events/alpha/production/exhibitors/"),
+        ("19-catalogue", "/manage/events/alpha/production/orders/catalogue/"),
+        ("20-session-speakers", f"/manage/events/alpha/production/sessions/{session.pk}/speakers/"),
     ]:
         page.goto(page.base + path)
         shot(page, name)
 
     paths = {url.removeprefix(page.base).split("?")[0] for url in seen}
+    base = "/manage/events/alpha/production/"
     assert {"/manage/password/", "/manage/events/alpha/calls/",
-            "/manage/events/alpha/production/users/new/",
-            "/manage/events/alpha/uat/fields/new/"} <= paths  # fmt: skip
-    assert len(paths) >= 20
+            f"{base}users/new/", "/manage/events/alpha/uat/fields/new/",
+            f"{base}sessions/{session.pk}/times/{time.pk}/",
+            f"{base}sessions/{session.pk}/times/{time.pk}/edit/",
+            f"{base}sessions/{session.pk}/files/", f"{base}exhibitors/new/",
+            f"{base}orders/catalogue/", "/manage/events/alpha/uat/orders/"} <= paths  # fmt: skip
+    assert len([p for p in paths if "/exhibitors/" in p and p.endswith("/staff/")]) == 3
+    assert len(paths) >= 50

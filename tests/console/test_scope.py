@@ -10,7 +10,9 @@ from django.http import Http404
 import confero.console
 from confero.console.scope import OutOfScope, Scope
 from confero.events.models import Site
+from confero.exhibitors.models import Exhibitor
 from confero.people.models import User
+from confero.programme.models import Session, SessionTime
 
 CONSOLE = Path(confero.console.__file__).parent
 # The modules allowed to query models directly: the scope itself, Django admin (superusers
@@ -77,3 +79,51 @@ def test_scope_needs_an_active_login(world):
 
     with pytest.raises(OutOfScope):
         Scope(world.planner)
+
+
+def test_scope_refuses_records_of_the_domains_it_did_not_hand_out(world):
+    scope = Scope(world.planner)
+    session = Session.objects.get(pk=world.session.pk)
+    time = SessionTime.objects.get(pk=world.time.pk)
+    exhibitor = Exhibitor.objects.get(pk=world.exhibitor.pk)
+
+    for read in (
+        lambda: scope.session_times(session),
+        lambda: scope.speakers(session),
+        lambda: scope.seats(time, "scheduled"),
+        lambda: scope.participants(exhibitor),
+        lambda: scope.orders_of(world.person),
+    ):
+        with pytest.raises(OutOfScope):
+            read()
+
+
+def test_scope_finds_records_below_their_own_site_only(world):
+    scope = Scope(world.planner)
+    event = scope.event("alpha")
+    uat, production = scope.site(event, "uat"), scope.site(event, "production")
+
+    session = scope.session(production, world.session.pk)
+    assert scope.session_time(session, world.time.pk) == world.time
+    assert scope.exhibitor(production, world.exhibitor.pk) == world.exhibitor
+    for find in (
+        lambda: scope.session(uat, world.session.pk),
+        lambda: scope.exhibitor(uat, world.exhibitor.pk),
+        lambda: scope.session_time(scope.session(production, world.session.pk), 10**9),
+    ):
+        with pytest.raises(Http404):
+            find()
+
+
+def test_scope_user_named_by_user_ref_email_or_client_id(world):
+    scope = Scope(world.planner)
+    production = scope.site(scope.event("alpha"), "production")
+    uat = scope.site(scope.event("alpha"), "uat")
+
+    named = [
+        scope.user_named(production, name)
+        for name in (world.person.user_ref.lower(), "ADA@example.org", "CRM-1", "nobody")
+    ]
+
+    assert named == [world.person, world.person, world.person, None]
+    assert scope.user_named(uat, "ada@example.org") is None

@@ -12,7 +12,7 @@ from confero.cli import main
 from confero.customfields import config
 from confero.customfields.models import Answer, CustomField, CustomValue
 from confero.customfields.services import ValueSpec, create_field
-from tests.api.conftest import FIELDS_FILE, import_test_fields
+from tests.api.conftest import EXHIBITOR_FIELDS_FILE, FIELDS_FILE, import_test_fields
 from tests.factories import EventFactory, site_of
 
 FORMAT = "confero.customfields/1"
@@ -625,3 +625,60 @@ def test_service_level_field_creation_and_export_agree(production, uat):
             {"code": "z", "label": "Other", "other": True, "constraint": ""},
         ],
     }]  # fmt: skip
+
+
+# --- Exhibitors' fields ----------------------------------------------------------------------
+
+
+def test_exhibitor_fields_are_exported_and_imported_like_any(production, uat, tmp_path, capsys):
+    import_test_fields(production, EXHIBITOR_FIELDS_FILE)
+    exported = tmp_path / "production.json"
+    cli("export", "--event", "summit", "--site", "production", "--out", str(exported))
+    capsys.readouterr()
+
+    cli("import", "--event", "summit", "--site", "uat", str(exported))
+
+    assert configuration(uat) == configuration(production)
+    assert configuration(uat)[-4:] == [
+        {
+            "code": "sponsor_level",
+            "displayName": "Sponsor level",
+            "recordType": "exhibitor",
+            "type": "choice",
+            "values": [
+                {"code": "gold", "label": "Gold", "other": False, "constraint": ""},
+                {"code": "silver", "label": "Silver", "other": False, "constraint": ""},
+                {"code": "other", "label": "Other: please specify", "other": True,
+                 "constraint": ""},
+            ],
+        },
+        {
+            "code": "sectors",
+            "displayName": "Sectors",
+            "recordType": "exhibitor",
+            "type": "multichoice",
+            "values": [
+                {"code": "space", "label": "Space", "other": False, "constraint": ""},
+                {"code": "food", "label": "Food", "other": False, "constraint": ""},
+                {"code": "tools", "label": "Tools", "other": False, "constraint": ""},
+            ],
+        },
+        {
+            "code": "hall",
+            "displayName": "Hall",
+            "recordType": "exhibitor",
+            "type": "choice",
+            "values": [
+                {"code": "h1", "label": "Hall 1", "other": False, "constraint": ""},
+                {"code": "h2", "label": "Hall 2", "other": False, "constraint": ""},
+            ],
+        },
+        {
+            "code": "tagline",
+            "displayName": "Tag line",
+            "recordType": "exhibitor",
+            "type": "text",
+            "values": [],
+        },
+    ]  # fmt: skip
+    assert "  create field 'tagline' (text, 0 values)\n" in capsys.readouterr().out

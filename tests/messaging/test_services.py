@@ -11,21 +11,11 @@ from confero.errors import NotFound, Throttled, ValidationFailed
 from confero.messaging import services
 from confero.messaging.models import Message
 from confero.people.services import cancel_user
-from tests.factories import EventFactory, MessageFactory, UserFactory, site_of
+from tests.factories import MessageFactory, UserFactory, site_of
 from tests.ratelimit_clock import WINDOW_START
 
 LONG_AGO = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
 SCRIPT = "<script>alert('hi')</script> & <b>bold</b> ]]> &amp;"
-
-
-@pytest.fixture
-def site(db):
-    return site_of(EventFactory())
-
-
-@pytest.fixture
-def ada(site):
-    return UserFactory(site=site, first_name="Ada")
 
 
 @pytest.fixture

@@ -10,30 +10,18 @@ from confero.customfields.services import Assignment, ValueSpec, create_field, s
 from confero.people.models import User
 from confero.programme.models import Seat, SessionTime
 from tests.factories import (
-    EventFactory,
     SessionFactory,
     SessionTimeFactory,
     UserFactory,
-    site_of,
 )
 
 LONG_AGO = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def site(db):
-    return site_of(EventFactory())
-
-
-@pytest.fixture
 def attendees(site):
     """`attendees(n)`: n new active users of the site, in id order."""
     return lambda n: [UserFactory(site=site) for _ in range(n)]
-
-
-@pytest.fixture
-def ada(site):
-    return UserFactory(site=site, first_name="Ada", last_name="Lovelace")
 
 
 @pytest.fixture

@@ -60,6 +60,9 @@ class ApiCall(models.Model):
     http_status = models.PositiveSmallIntegerField()
     duration_ms = models.FloatField()
     incident = models.CharField(max_length=32, blank=True)
+    # The names (never the values) of the parameters a resource that writes nothing ignored
+    # (contract §2), ", "-separated in the order sent; cut to fit (confero.api.calllog).
+    ignored_params = models.CharField(max_length=500, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["-time", "-id"]

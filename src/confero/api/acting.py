@@ -35,15 +35,18 @@ def named_user(site: Site, params: dict[str, Any], *, lock: bool = False) -> tup
     return user, kind
 
 
-def acting_user(site: Site, params: dict[str, Any]) -> User:
-    """For *act* resources: userKey or clientID, locked for the call; userRef cannot act (212)."""
+def acting_user(site: Site, params: dict[str, Any], *, lock: bool = True) -> User:
+    """For *act* resources: userKey or clientID; userRef cannot act (212). Locked for the call
+    when `lock`: a writing call of a resource whose service does not lock the user itself, in
+    its own lock order (confero.api.registry.Resource.lock_acting_user; a reading call has no
+    transaction to hold a lock in)."""
     if params.get("userRef"):
         raise ApiError(
             codes.USERREF_CANNOT_ACT, "userRef cannot act as the user: use userKey or clientID"
         )
     if not params.get("userKey") and not params.get("clientID"):
         raise ApiError(codes.PARAM_MISSING, "parameter 'userKey' or 'clientID' is required")
-    user, _ = named_user(site, params, lock=True)
+    user, _ = named_user(site, params, lock=lock)
     if not user.is_active:
         raise ApiError(codes.USER_CANCELLED, "user is cancelled")
     return user

@@ -1,5 +1,5 @@
-"""The API call log (contract §10): one row per call, whatever its outcome, without parameters
-or tokens.
+"""The API call log (contract §10): one row per call, whatever its outcome, without parameter
+values or tokens; the names of the parameters a reading resource ignored (contract §2).
 
 A writing call's row is written inside the call's transaction: a write never stands without its
 row, and a call whose row cannot be written is rolled back. The rows of calls that changed
@@ -21,7 +21,7 @@ import logging
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -43,7 +43,9 @@ MAX_WAITING = 50_000  # rows kept while the database refuses them; beyond, the o
 _COLUMNS = (
     "time", "site_id", "profile_id", "token_prefix", "method", "path", "resource",
     "event_param", "client_ip", "code", "http_status", "duration_ms", "incident",
+    "ignored_params",
 )  # fmt: skip
+IGNORED_LIMIT = ApiCall._meta.get_field("ignored_params").max_length
 # Names from the model, values are parameters. Hand-written: it runs on every call (0007).
 _SQL = (
     f"INSERT INTO {ApiCall._meta.db_table} ({', '.join(_COLUMNS)}) "  # noqa: S608
@@ -71,6 +73,7 @@ class Outcome:
     method: str = ""
     path: str = ""
     url_site: tuple[str, str] | None = None  # (code, environment) until the gate has run
+    ignored_params: list[str] = field(default_factory=list)  # names only, never values
     logged: bool = False  # the row is written (inside a writing call's transaction)
 
 
@@ -96,7 +99,18 @@ def _values(outcome: Outcome, code: int) -> list[Any]:
         codes.http_status(code),
         round((time.perf_counter() - outcome.started) * 1000, 3),
         outcome.incident,
+        ignored_names(outcome.ignored_params),
     ]
+
+
+def ignored_names(names: list[str]) -> str:
+    """The names as the call log keeps them: in the order sent, separated by ", ", each cut to
+    60 characters, the whole to the column's size (ending "…" when cut). A name can be a token
+    sent without a name (`curl -d "$TOKEN"`): it is cut to its public prefix, as everywhere."""
+    text = ", ".join(redact_tokens(name)[:60] for name in names)
+    if len(text) > IGNORED_LIMIT:
+        text = text[: IGNORED_LIMIT - 1] + "…"
+    return text
 
 
 def log_call(outcome: Outcome, code: int, *, inside: bool = False) -> None:

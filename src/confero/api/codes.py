@@ -44,6 +44,9 @@ _TABLE = [
     Code(230, 404, "exhibitor not found"),
     Code(231, 409, "exhibitorCode already used"),
     Code(240, 404, "message recipient not found or cancelled"),
+    Code(250, 404, "order not found"),
+    Code(251, 409, "orderNumber already used"),
+    Code(252, 400, "registration code not valid or used up"),
     Code(300, 400, "unknown custom field code"),
     Code(301, 400, "custom field value not recognised"),
     Code(302, 400, "custom field takes one value only"),
@@ -72,6 +75,20 @@ USERREF_CANNOT_ACT = 212
 USER_IDS_DISAGREE = 213
 EMAIL_TAKEN = 214
 USER_CANCELLED = 215
+SESSION_NOT_FOUND = 220
+SESSION_TIME_NOT_FOUND = 221
+SESSION_TIME_FULL = 222
+OVERLAP = 223
+NOT_ALLOWED_BY_CONSTRAINTS = 224
+NOT_SCHEDULED = 225
+SESSION_CANCELLED = 226
+ABBREVIATION_TAKEN = 227
+EXHIBITOR_NOT_FOUND = 230
+EXHIBITOR_CODE_TAKEN = 231
+RECIPIENT_NOT_FOUND = 240
+ORDER_NOT_FOUND = 250
+ORDER_NUMBER_TAKEN = 251
+REGCODE_REFUSED = 252
 UNKNOWN_FIELD = 300
 UNKNOWN_VALUE = 301
 SINGLE_VALUE_ONLY = 302
@@ -101,7 +118,28 @@ DOMAIN_CODES: dict[tuple[str, str], int] = {
     ("Cancelled", "user"): USER_CANCELLED,
     ("Conflict", "clientID"): CLIENT_ID_TAKEN,
     ("Conflict", "email"): EMAIL_TAKEN,
+    ("NotFound", "exhibitor"): EXHIBITOR_NOT_FOUND,
+    ("Conflict", "exhibitorCode"): EXHIBITOR_CODE_TAKEN,
+    ("NotFound", "recipient"): RECIPIENT_NOT_FOUND,
+    # markMessageRead.do of a message that is not to the acting user (or none): the closest
+    # code of the contract's closed table, "not found" as the recipient (docs/api.md).
+    ("NotFound", "message"): RECIPIENT_NOT_FOUND,
+    ("NotFound", "order"): ORDER_NOT_FOUND,
+    ("Conflict", "orderNumber"): ORDER_NUMBER_TAKEN,
+    ("Refused", "regcode"): REGCODE_REFUSED,
+    # Items of a cancelled order (docs/api.md, "Orders"): §9 has no code for a cancelled order;
+    # the parameter `item` is what cannot be taken, so 201, the message saying why.
+    ("Cancelled", "order"): PARAM_INVALID,
     ("Throttled", "*"): RATE_LIMITED,
+    ("NotFound", "session"): SESSION_NOT_FOUND,
+    ("NotFound", "sessionTime"): SESSION_TIME_NOT_FOUND,
+    ("Refused", "full"): SESSION_TIME_FULL,
+    ("Refused", "overlap"): OVERLAP,
+    ("Refused", "constraint"): NOT_ALLOWED_BY_CONSTRAINTS,
+    ("Refused", "notScheduled"): NOT_SCHEDULED,
+    ("Cancelled", "session"): SESSION_CANCELLED,
+    ("Cancelled", "sessionTime"): SESSION_CANCELLED,
+    ("Conflict", "abbreviation"): ABBREVIATION_TAKEN,
 }
 
 
@@ -115,4 +153,8 @@ def from_domain(error: Exception) -> ApiError:
     headers = {}
     if retry_after := getattr(error, "retry_after", None):
         headers["Retry-After"] = str(retry_after)
-    return ApiError(code, getattr(error, "message", str(error)), headers=headers)
+    message = getattr(error, "message", str(error))
+    if code == PARAM_INVALID and what:
+        # A 201 names the parameter and the rule (§9); a domain's `what` is the field's API name.
+        message = f"parameter '{what}': {message}"
+    return ApiError(code, message, headers=headers)

@@ -12,13 +12,17 @@ Checks, in this order (the first that fails answers the call):
     held back, never a valid token (contract §3)
  7. API profile enabled                              → 104 (403)
  8. token's rate limit                               → 120 (429)
- 9. declared parameters (type, required, repeat)     → 200 / 201; `event` → 201 / 110 / 111 / 112
+ 9. declared parameters (type, required, repeat)     → 200 / 201; undeclared ones on a writing
+    resource without custom fields → 300; `event` → 201 / 110 / 111 / 112
 10. the acting user, for resources that act          → 200 / 210 / 212 / 213 / 215
 11. the resource, in one transaction when it writes  → its own codes; a domain error becomes its
     code by one table (confero.api.codes.DOMAIN_CODES)
 
-Every call, whatever its outcome, leaves one row in the API call log (without parameters or
-token): a writing call's row commits with its writes (confero.api.calllog).
+Parameters a resource does not declare: ignored by a resource that writes nothing (its call-log
+row names them), custom field codes on one that writes (300 when it takes none).
+
+Every call, whatever its outcome, leaves one row in the API call log (without parameter values
+or token): a writing call's row commits with its writes (confero.api.calllog).
 """
 
 import ipaddress
@@ -111,7 +115,8 @@ def _run(request, code, name, environment, outcome: Outcome) -> tuple[Call, Any]
         raise ApiError(codes.API_DISABLED, "API access is disabled for this site")
     _limit_token(token, profile)
 
-    params, custom = _declared_params(resource, raw)
+    params, custom, ignored = _declared_params(resource, raw)
+    outcome.ignored_params = ignored
     event_param = (raw.get("event") or [""])[0]
     outcome.event_param = event_param[:60]
     sites, event_all = _resolve_event(resource, gate.site, profile, event_param)
@@ -141,7 +146,9 @@ def _run(request, code, name, environment, outcome: Outcome) -> tuple[Call, Any]
 def _run_resource(resource: Resource, call: Call) -> Any:
     try:
         if resource.acts_as_user:
-            call.acting_user = acting_user(call.target, call.params)
+            call.acting_user = acting_user(
+                call.target, call.params, lock=resource.writes and resource.lock_acting_user
+            )
         return resource.handler(call)
     except DomainError as error:
         raise codes.from_domain(error) from error
@@ -216,7 +223,11 @@ def _limit_token(token: ApiToken, profile: ApiProfile) -> None:
     mark_used(token, now=timezone.now())
 
 
-def _declared_params(resource: Resource, raw: RawParams) -> tuple[dict[str, Any], RawParams]:
+def _declared_params(
+    resource: Resource, raw: RawParams
+) -> tuple[dict[str, Any], RawParams, list[str]]:
+    """The declared parameters (typed), the custom-field parameters of a writing resource, and
+    the names of the parameters a reading resource ignores."""
     params: dict[str, Any] = {}
     for name in ("event", "format"):
         if len(raw.get(name) or []) > 1:
@@ -228,23 +239,33 @@ def _declared_params(resource: Resource, raw: RawParams) -> tuple[dict[str, Any]
     for param in resource.params:
         params[param.name] = parse_declared(param, raw.get(param.name))
     custom: RawParams = {}
+    ignored: list[str] = []
     for name, values in raw.items():
         if name in resource.param_index or name in STANDARD_PARAMS:
             continue
         if resource.acts_as_user and name in ACTING_PARAMS:
             continue
-        if resource.custom_fields is None:
+        if not resource.writes:
+            # Real clients send parameters of their own on every call (contract §2): a resource
+            # that writes nothing ignores them, and the call log names them.
+            ignored.append(name)
+        elif resource.custom_fields is None:
+            # On a writing resource an undeclared parameter is a custom field code (§2, §7);
+            # this record type has none, so no code can be known.
             raise ApiError(
-                codes.PARAM_INVALID, f"parameter '{name[:60]}' is not known to {resource.name}.do"
+                codes.UNKNOWN_FIELD,
+                f"parameter '{name[:60]}' is not known to {resource.name}.do "
+                "(it takes no custom fields)",
             )
-        custom[name] = values
+        else:
+            custom[name] = values
     if resource.acts_as_user:
         for name in ACTING_PARAMS:
             values = raw.get(name) or []
             if len(values) > 1:
                 raise ApiError(codes.PARAM_INVALID, f"parameter '{name}' is repeated; send it once")
             params[name] = values[0] if values and values[0] else None
-    return params, custom
+    return params, custom, ignored
 
 
 def _resolve_event(

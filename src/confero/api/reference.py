@@ -75,8 +75,8 @@ def render_markdown() -> str:
             ]
             for row in rows:
                 lines.append(
-                    f"| `{row.name}` | {row.rule} | {'yes' if row.required else 'no'} | "
-                    f"{'yes' if row.repeatable else 'no'} | {row.doc} |"
+                    f"| `{row.name}` | {_cell(row.rule)} | {'yes' if row.required else 'no'} | "
+                    f"{'yes' if row.repeatable else 'no'} | {_cell(row.doc)} |"
                 )
             lines.append("")
         else:
@@ -92,6 +92,11 @@ def render_markdown() -> str:
     ]
     lines += [f"| {c.number} | {c.http_status} | {c.meaning} |" for c in CODES.values()]
     return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    """A table cell's text: a `|` in it (file's `name|type|size|url`) would end the cell."""
+    return text.replace("|", "\\|")
 
 
 __all__ = ["ACTING_PARAMS", "param_rows", "render_markdown", "resources"]

@@ -397,6 +397,8 @@ class UserAdmin(XmlTextAdmin):
             obj.pk = add_user(form.cleaned_data["site"], fields=fields).pk
             return
         user = User.objects.select_related("site").get(pk=obj.pk)
-        update_user(user, fields=fields)
         if "status" in form.changed_data:  # to cancelled: UserForm refuses anything else
-            cancel_user(user)
+            # First: cancel_user locks the user's session times before the user's row, which
+            # update_user's write would lock (decision 0020).
+            user = cancel_user(user)
+        update_user(user, fields=fields)

@@ -4,11 +4,28 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from confero.console.views import calls, copy, events, fields, imports, profiles, users
+from confero.console.views import (
+    calls,
+    catalogue,
+    copy,
+    events,
+    exhibitors,
+    fields,
+    imports,
+    orders,
+    profiles,
+    sessionparts,
+    sessions,
+    sessiontimes,
+    users,
+)
 
 app_name = "console"
 
 SITE = "events/<str:code>/<str:env>/"
+SESSION = SITE + "sessions/<int:pk>/"
+TIME = SESSION + "times/<int:time>/"
+EXHIBITOR = SITE + "exhibitors/<int:pk>/"
 
 urlpatterns = [
     path(
@@ -70,4 +87,31 @@ urlpatterns = [
     path(SITE + "users/<str:ref>/", users.user, name="user"),
     path(SITE + "users/<str:ref>/edit/", users.edit_user, name="edit-user"),
     path(SITE + "users/<str:ref>/cancel/", users.cancel, name="cancel-user"),
+    path(SITE + "sessions/", sessions.sessions, name="sessions"),
+    path(SITE + "sessions/new/", sessions.new_session, name="new-session"),
+    path(SESSION, sessions.session, name="session"),
+    path(SESSION + "edit/", sessions.edit_session, name="edit-session"),
+    path(SESSION + "cancel/", sessions.cancel_session, name="cancel-session"),
+    path(SESSION + "reactivate/", sessions.reactivate_session, name="reactivate-session"),
+    path(SESSION + "speakers/", sessionparts.speakers, name="session-speakers"),
+    path(SESSION + "files/", sessionparts.files, name="session-files"),
+    path(SESSION + "times/new/", sessiontimes.new_time, name="new-time"),
+    path(TIME, sessiontimes.time, name="time"),
+    path(TIME + "edit/", sessiontimes.edit_time, name="edit-time"),
+    path(TIME + "cancel/", sessiontimes.cancel_time, name="cancel-time"),
+    path(TIME + "reactivate/", sessiontimes.reactivate_time, name="reactivate-time"),
+    path(TIME + "unschedule/<str:ref>/", sessiontimes.unschedule, name="unschedule"),
+    path(SITE + "exhibitors/", exhibitors.exhibitors, name="exhibitors"),
+    path(SITE + "exhibitors/new/", exhibitors.new_exhibitor, name="new-exhibitor"),
+    path(EXHIBITOR, exhibitors.exhibitor, name="exhibitor"),
+    path(EXHIBITOR + "edit/", exhibitors.edit_exhibitor, name="edit-exhibitor"),
+    path(EXHIBITOR + "cancel/", exhibitors.cancel_exhibitor, name="cancel-exhibitor"),
+    path(EXHIBITOR + "reactivate/", exhibitors.reactivate_exhibitor, name="reactivate-exhibitor"),
+    path(EXHIBITOR + "staff/", exhibitors.staff, name="exhibitor-staff"),
+    path(EXHIBITOR + "files/", exhibitors.files, name="exhibitor-files"),
+    path(SITE + "orders/", orders.orders, name="orders"),
+    path(SITE + "orders/catalogue/", catalogue.catalogue, name="catalogue"),
+    path(SITE + "orders/catalogue/types/", catalogue.new_type, name="new-registration-type"),
+    path(SITE + "orders/catalogue/packages/", catalogue.new_package, name="new-package"),
+    path(SITE + "orders/catalogue/regcodes/", catalogue.new_regcode, name="new-regcode"),
 ]

@@ -17,7 +17,7 @@ from confero.customfields.models import CustomField, FieldType
 OTHER = "__other__"
 
 
-def _custom_sent(post: QueryDict, custom: CustomField) -> list[str]:
+def custom_sent(post: QueryDict, custom: CustomField) -> list[str]:
     name = f"cf:{custom.code}"
     other = next((v for v in custom.values.all() if v.is_other), None)
     other_text = post.get(f"{name}:other", "").strip()
@@ -50,7 +50,7 @@ def read_post(
         if value or not adding:
             raw[param.name] = [value]
     for custom in fields:
-        sent = _custom_sent(post, custom)
+        sent = custom_sent(post, custom)
         if adding:
             if sent:
                 raw[custom.code] = sent
@@ -134,4 +134,4 @@ def custom_inputs(
 
 def held_from_post(post: QueryDict, fields: list[CustomField]) -> dict[str, list[str]]:
     """The custom values as the planner chose them, to show them again with the refusals."""
-    return {custom.code: _custom_sent(post, custom) for custom in fields}
+    return {custom.code: custom_sent(post, custom) for custom in fields}

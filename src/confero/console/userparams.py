@@ -44,6 +44,8 @@ LABELS = {
     "registered": "Registered",
     "paid": "Paid",
     "badgeID": "Badge ID",
+    "screenName": "Screen name",
+    "report-classification": "Report classification",
     "clientID": "clientID (External API Identifier)",
     "newClientID": "clientID (External API Identifier)",
 }
@@ -56,6 +58,8 @@ COLUMNS = {
     "registered": "registered",
     "paid": "paid",
     "badgeID": "badge_id",
+    "screenName": "screen_name",
+    "report-classification": "report_classification",
     "clientID": "client_id",
     "newClientID": "client_id",
 }

@@ -27,7 +27,16 @@ RESERVED_CODES: dict[str, set[str]] = defaultdict(lambda: {"apiToken", "event", 
 # Feed and envelope roots too: a custom element named like a root would confuse readers (and the
 # XML Schemas, which pick a schema by root name).
 RESERVED_ROOTS = frozenset(
-    {"api", "user-data", "session-data", "sessionCapacities", "speakers", "exhibitors"}
+    {
+        "api",
+        "user-data",
+        "session-data",
+        "sessionCapacities",
+        "speakers",
+        "exhibitors",
+        "messages",
+        "order-data",
+    }
 )
 RESERVED_ELEMENTS: dict[str, set[str]] = defaultdict(
     lambda: {"eventGUID", "response", "status", *RESERVED_ROOTS}
@@ -39,9 +48,11 @@ def reserve(record_type: str, *, codes: Iterable[str], elements: Iterable[str]) 
     RESERVED_ELEMENTS[record_type].update(elements)
 
 
-# Contract §8.3 and §8.4 name the standard parameters and elements of sessions and exhibitors
-# before their resources exist here: a field defined now must still be writable, and its element
-# distinct, when they arrive (their registration adds what it declares, as users' does).
+# Contract §8.3 names the standard parameters and elements of sessions before their resources
+# exist here: a field defined now must still be writable, and its element distinct, when they
+# arrive (their registration adds what it declares, as users' and exhibitors' do: the
+# declarations in confero.api.resources reserve their element names, the writing resources their
+# parameters).
 _ACTING = ("userKey", "clientID", "userRef")
 reserve(
     RecordType.SESSION,
@@ -58,19 +69,6 @@ reserve(
         *("speakerRole", "userRef", "firstName", "lastName", "email", "bio", "companyName"),
         *("jobTitle", "photoURL", "position", "canSchedule"),
         *("publicViewPrivateSchedule", "privateViewPrivateSchedule", "cannotViewOrSchedule"),
-    ),
-)
-reserve(
-    RecordType.EXHIBITOR,
-    codes=(
-        *_ACTING,
-        *("exhibitorID", "exhibitorCode", "name", "status", "type", "description", "url"),
-        *("email", "booth", "participant", "participantRole"),
-    ),
-    elements=(
-        *("exhibitor", "exhibitorID", "exhibitorCode", "name", "type", "description", "url"),
-        *("email", "booth", "participant", "role", "userRef", "firstName", "lastName"),
-        "participantEmail",
     ),
 )
 

@@ -15,10 +15,10 @@ from django.db.models.functions import Lower, Now
 
 from confero.customfields.models import RecordType
 from confero.customfields.services import Assignment, set_answers
-from confero.errors import Conflict
+from confero.errors import Cancelled, Conflict
 from confero.events.models import Site
 from confero.people.models import User, UserStatus
-from confero.people.signals import user_cancelled
+from confero.people.signals import user_cancelled, user_cancelling
 
 T = TypeVar("T")
 
@@ -106,8 +106,16 @@ def update_user(
 def cancel_user(user: User) -> User:
     """The record and its history stay; only the status changes. The domains above (the
     programme frees the user's seats) do their part in the same transaction, through
-    `confero.people.signals.user_cancelled`."""
+    `confero.people.signals`: `user_cancelling` first, so that they can take the locks that
+    come before the user's row in their order, then the user's row is locked and checked
+    (a user cancelled meanwhile → Cancelled), then `user_cancelled`."""
     with transaction.atomic():
+        user_cancelling.send(sender=User, user=user)
+        status = (
+            User.objects.select_for_update().filter(pk=user.pk).values_list("status", flat=True)
+        )
+        if status.get() != UserStatus.ACTIVE:
+            raise Cancelled("user", "user is cancelled")
         user.status = UserStatus.CANCELLED
         user.modified_at = Now()
         user.save(update_fields=["status", "modified_at"])

@@ -18,8 +18,10 @@ match hides whatever else matches (docs/api.md, "Sessions and scheduling").
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from confero.customfields import cache
 from confero.customfields.held import constraint_value_ids, held_value_ids
 from confero.customfields.models import Constraint, RecordType
+from confero.customfields.services import fields_for
 
 PUBLIC_VIEW = Constraint.PUBLIC_VIEW_PRIVATE_SCHEDULE.value
 PRIVATE_VIEW = Constraint.PRIVATE_VIEW_PRIVATE_SCHEDULE.value
@@ -48,9 +50,27 @@ def access(held: set[int], constraints: dict[str, set[int]]) -> Access:
     return Access(can_view=can_view, can_schedule=can_schedule)
 
 
-def accesses(user_id: int, session_ids: Iterable[int]) -> dict[int, Access]:
+def has_constraint_values(site) -> bool:
+    """Whether any profile field of the site has a value with a constraint: without one, no
+    session can carry a constraint. From the process's cache of the site's definitions (no
+    query while its fields_version stays)."""
+
+    def build() -> bool:
+        return any(
+            value.constraint
+            for field in fields_for([site], RecordType.SESSION)
+            if field.record_type == RecordType.PROFILE
+            for value in field.values.all()
+        )
+
+    return cache.derived(site, "has constraint values", build)
+
+
+def accesses(user_id: int, session_ids: Iterable[int], *, site=None) -> dict[int, Access]:
     """Per session: what the user may do with it. Two queries, the user's only when a session
-    carries a constraint."""
+    carries a constraint; none when `site` (the sessions' site) has no constraint values."""
+    if site is not None and not has_constraint_values(site):
+        return dict.fromkeys(session_ids, PUBLIC)
     by_session = constraint_value_ids(RecordType.SESSION, session_ids)
     held = (
         held_value_ids(RecordType.USER, [user_id])[user_id] if any(by_session.values()) else set()

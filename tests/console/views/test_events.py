@@ -22,11 +22,21 @@ def test_event_page_shows_the_guid_both_api_urls_and_user_counts(world, planner_
     assert users == ["1 active", "1 active"]
 
 
-def test_event_navigation_is_ready_for_the_domains_to_come(world, planner_client):
+def test_event_navigation_links_every_section_of_the_site(world, planner_client):
     page = html.fromstring(planner_client.get("/manage/events/alpha/").content)
 
-    later = [" ".join(li.text_content().split()) for li in page.xpath("//li[@class='later']")]
-    assert later == ["Sessions soon", "Exhibitors soon", "Orders soon"]
+    links = [(a.text, a.get("href")) for a in page.xpath("//nav[@class='side']//a")]
+    assert links == [
+        ("Manage", "/manage/events/alpha/"),
+        ("Users", "/manage/events/alpha/production/users/"),
+        ("Sessions", "/manage/events/alpha/production/sessions/"),
+        ("Exhibitors", "/manage/events/alpha/production/exhibitors/"),
+        ("Orders", "/manage/events/alpha/production/orders/"),
+        ("Custom fields", "/manage/events/alpha/production/fields/"),
+        ("API call log", "/manage/events/alpha/calls/"),
+        ("Settings", "/manage/events/alpha/settings/"),
+    ]
+    assert page.xpath("//nav[@class='side']//li[not(a)]") == []
 
 
 @pytest.mark.parametrize("count", [1, 3])

@@ -43,6 +43,7 @@ def feed(record_type: RecordType, call: Call, queryset: QuerySet) -> Feed:
     created or changed at or after it, cancelled ones included. Its root's `time` is the
     watermark a client sends back as `since` (confero.api.feeds)."""
     moment = watermark()
+    queryset = record_type.annotated(queryset)
     since = call.params.get("since")
     if since is not None:
         queryset = changed_since(queryset, since, column=record_type.modified_column)
@@ -57,7 +58,7 @@ def feed(record_type: RecordType, call: Call, queryset: QuerySet) -> Feed:
 def one(record_type: RecordType, queryset: QuerySet, site: Site, **extra: Any) -> Record:
     """The one record of the queryset (of `site`), as a feed shows it; `extra` gives the values
     of optional columns (getUser.do's userKey)."""
-    reader = Reader(record_type, queryset)
+    reader = Reader(record_type, record_type.annotated(queryset))
     chunk = reader.chunk(raw_rows(reader.records[:1]))
     [record] = Renderer(record_type, [site]).records(iter([chunk]))
     record.extra = extra or None

@@ -14,6 +14,7 @@ the constraint elements, the JSON shape, and the element names custom fields may
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Model, QuerySet
 
@@ -38,7 +39,7 @@ class Column:
     `optional`: not read by the feed; present only when the caller gives its value (getUser's
     userKey), at this place among the elements."""
 
-    element: str
+    element: str | None  # None: the text of a Nested child with this one column
     column: str
     kind: str = TEXT
     optional: bool = False
@@ -57,7 +58,9 @@ class Empty:
 
 
 EVENT_GUID = Marker("eventGUID")  # the site's event GUID (contract §6: every record has it)
-CONSTRAINTS = Marker("constraints")  # the three constraint elements, per value held (§8.2)
+# The three constraint elements (§8.2, §8.3): each always there, empty when the record holds no
+# value of it, repeated per value held.
+CONSTRAINTS = Marker("constraints")
 CUSTOM_FIELDS = Marker("custom fields")  # one element per custom field of the site (§7 rule 5)
 
 
@@ -95,20 +98,34 @@ class RecordType:
     custom_fields: str | None = None  # customfields.RecordType of its custom fields
     root: str | None = None  # the feed's root: <user-data time="…">
     site_column: str = "site_id"
-    modified_column: str = "modified_at"  # what `since` compares
+    modified_column: str = "modified_at"  # what `since` compares (a column or an annotation)
+    # Columns computed from others (a session's timesOffered, capacity): name → expression,
+    # annotated on the record's queryset (feed and one record alike) before `since` applies,
+    # so that `modified_column` and the Columns may name them.
+    annotations: Callable[[], dict[str, Any]] | None = None
+    # The record type whose custom fields may not take this record's element names: its own
+    # custom fields' type, or that of the records it goes with (a session's speakers).
+    reserves_for: str | None = None
+    # Records by primary key, descending (a user's messages, newest first); else ascending.
+    newest_first: bool = False
     read_columns: tuple[Column, ...] = field(init=False, default=())
+    nested: tuple[Nested, ...] = field(init=False, default=())  # the parts that are lists
 
     def __post_init__(self) -> None:
         columns = tuple(p for p in self.parts if isinstance(p, Column) and not p.optional)
         object.__setattr__(self, "read_columns", columns)
-        if self.custom_fields:
+        object.__setattr__(self, "nested", tuple(p for p in self.parts if isinstance(p, Nested)))
+        if reserved_for := self.reserves_for or self.custom_fields:
             # A custom field's element may not take the name of a standard one (§7).
-            reserve(self.custom_fields, codes=(), elements=self.element_names())
+            reserve(reserved_for, codes=(), elements=self.element_names())
+
+    def annotated(self, queryset: QuerySet) -> QuerySet:
+        return queryset.annotate(**self.annotations()) if self.annotations else queryset
 
     def element_names(self) -> list[str]:
         names = [self.tag, *([self.root] if self.root else [])]
         for part in self.parts:
-            if isinstance(part, Column):
+            if isinstance(part, Column) and part.element:
                 names.append(part.element)
             elif isinstance(part, Nested):
                 names += part.element_names
@@ -119,7 +136,3 @@ class RecordType:
             elif part is CONSTRAINTS:
                 names += CONSTRAINT_NAMES
         return names
-
-    @property
-    def nested(self) -> tuple[Nested, ...]:
-        return tuple(p for p in self.parts if isinstance(p, Nested))

@@ -1,8 +1,9 @@
 """Reading records in chunks: memory stays flat whatever the number of records (contract §8).
 
-A chunk is CHUNK records by primary key (keyset pagination), their custom values and each of
-their nested lists: one query each, whatever the chunk's size. Rows come as the database driver
-returns them, without Django's converters: the renderer writes each kind of value from that
+A chunk is CHUNK records by primary key (keyset pagination; descending for a record type
+declared `newest_first`), their custom values and each of their nested lists: one query each,
+whatever the chunk's size. Rows come as the database driver returns them, without Django's
+converters: the renderer writes each kind of value from that
 (timestamps, dates and times of day are read as text, which spares parsing them into Python
 objects only to format them again).
 
@@ -55,25 +56,42 @@ def raw_rows(queryset: QuerySet) -> list[tuple]:
         return cursor.fetchall()
 
 
+def _is_list(ids) -> bool:
+    return isinstance(ids, list) and bool(ids)
+
+
 class Reader:
     """The queries of one record type's feed or record."""
 
     def __init__(self, record_type: RecordType, queryset: QuerySet):
         self.record_type = record_type
+        self.descending = record_type.newest_first
         self.records = selected(
-            queryset.order_by("pk"), record_type.read_columns, "pk", record_type.site_column
+            queryset.order_by("-pk" if self.descending else "pk"),
+            record_type.read_columns,
+            "pk",
+            record_type.site_column,
         )
 
+    def after(self, last: int) -> QuerySet:
+        """The records that follow the record `last` in the feed's order."""
+        return self.records.filter(**{"pk__lt" if self.descending else "pk__gt": last})
+
+    def _by_record(self, column: str) -> str:
+        """Rows of the records' parts come in the records' order (the renderer relies on it)."""
+        return f"-{column}" if self.descending else column
+
     def answers(self, ids) -> QuerySet:
-        """The custom values of these records (a list of ascending ids, or a queryset of them).
-        Dense ids are read as one index range (two parameters instead of a thousand); the range
-        may bring values of records not asked for, which the caller skips."""
+        """The custom values of these records (a list of ids in the feed's order, or a queryset of
+        them). Dense ids are read as one index range (two parameters instead of a thousand); the
+        range may bring values of records not asked for, which the caller skips."""
         values = Answer.objects.filter(record_type=self.record_type.custom_fields)
-        if isinstance(ids, list) and ids and ids[-1] - ids[0] < 2 * len(ids):
-            values = values.filter(record_id__gte=ids[0], record_id__lte=ids[-1])
+        low, high = (min(ids[0], ids[-1]), max(ids[0], ids[-1])) if _is_list(ids) else (0, 0)
+        if _is_list(ids) and high - low < 2 * len(ids):
+            values = values.filter(record_id__gte=low, record_id__lte=high)
         else:
             values = values.filter(record_id__in=ids)
-        return values.order_by("record_id", "id").values_list(
+        return values.order_by(self._by_record("record_id"), "id").values_list(
             "record_id", "field_id", "value_id", "text"
         )
 
@@ -83,7 +101,7 @@ class Reader:
             selected(
                 nested.rows()
                 .filter(**{f"{nested.record}__in": ids})
-                .order_by(nested.record, *nested.order),
+                .order_by(self._by_record(nested.record), *nested.order),
                 nested.columns,
                 nested.record,
             )
@@ -115,7 +133,7 @@ class Reader:
             return
         yield first
         while len(rows) == CHUNK:
-            rows = raw_rows(self.records.filter(pk__gt=rows[-1][0])[:CHUNK])
+            rows = raw_rows(self.after(rows[-1][0])[:CHUNK])
             if not rows:
                 return
             yield self.chunk(rows)
@@ -152,7 +170,7 @@ class _ReadAhead:
         import psycopg
 
         driver = self.own.connection
-        records = self.reader.records.filter(pk__gt=after)[:CHUNK]
+        records = self.reader.after(after)[:CHUNK]
         ids = records.values("pk")
         queries = [records]
         if self.reader.record_type.custom_fields:

@@ -1,10 +1,10 @@
 """Writing records as XML (lxml elements) and JSON (dicts), from the rows of reading.py.
 
 This is the hot path of the biggest feeds, so a record is a copy of a per-site template — one
-element per column, per custom field of the site and per wrapper, all empty — whose texts are
-filled in; elements are added only for what varies: the constraint elements, further values of a
-multichoice field, the children of nested lists, optional columns. One renderer serves a feed
-and a single record (getUser.do), so both always show the same record.
+element per column, per custom field of the site, per constraint and per wrapper, all empty —
+whose texts are filled in; elements are added only for what varies: further values of a
+constraint or of a multichoice field, the children of nested lists, optional columns. One
+renderer serves a feed and a single record (getUser.do), so both always show the same record.
 """
 
 import datetime as dt
@@ -58,6 +58,22 @@ def timestamp(value: Any) -> str | None:
     return value.isoformat(timespec="seconds")[:19] + "Z"
 
 
+def _money_text(value: Any) -> str:
+    """Two decimal places. PostgreSQL's text of a numeric(10, 2) already has them; SQLite's is
+    its number's shortest form ("350", "19.5", "124.0"), completed here. Anything else (a
+    Decimal, a float, an exponent) goes through Decimal."""
+    if isinstance(value, str):
+        whole, point, fraction = value.partition(".")
+        if whole.lstrip("-").isdigit() and (fraction.isdigit() or not point):
+            if len(fraction) == 2:
+                return value
+            if len(fraction) == 1:
+                return value + "0"
+            if not point:
+                return value + ".00"
+    return f"{Decimal(str(value)):.2f}"
+
+
 # How each kind of value is written as text (its JSON value is the same, but for booleans and
 # whole numbers); None is an empty element.
 TEXT_OF = {
@@ -66,7 +82,7 @@ TEXT_OF = {
     "date": lambda v: str(v)[:10],
     "hhmm": lambda v: str(v)[:5],
     "int": str,
-    "money": lambda v: f"{Decimal(str(v)):.2f}",
+    "money": _money_text,
 }
 JSON_OF = {**TEXT_OF, BOOL: bool, "int": int}
 
@@ -103,6 +119,8 @@ class _Template:
         self.kind_slots: list[tuple[int, int, Any]] = []  # (…, …, how to write it)
         self.guid_slot: int | None = None
         self.fields: dict[int, tuple[int, str]] = {}  # field id → (child position, element)
+        # constraint name → position of its element: always there, empty when none is held
+        self.constraints: dict[str, int] = {}
         self.wrappers: list[int | None] = []  # per Nested: its wrapper's position, or None
         # Where what varies goes: (part, the position of the template child it comes before or
         # None: at the end, the index of a Nested), in the order of the declaration.
@@ -121,12 +139,15 @@ class _Template:
                 self.guid_slot = self._add("eventGUID", waiting)
             elif isinstance(part, Empty):
                 self._add(part.element, waiting)
+            elif part is CONSTRAINTS:
+                for name in CONSTRAINT_NAMES:
+                    self.constraints[name] = self._add(name, waiting)
             elif part is CUSTOM_FIELDS:
                 for field_id, name, _ in renderer.site_fields.get(site_id, ()):
                     self.fields[field_id] = (self._add(name, waiting), name)
             elif isinstance(part, Nested) and part.wrapper:
                 self.wrappers.append(self._add(part.wrapper, waiting))
-            else:  # optional columns, constraints, nested lists without a wrapper
+            else:  # optional columns, nested lists without a wrapper
                 nested_index = None
                 if isinstance(part, Nested):
                     nested_index = len(self.wrappers)
@@ -158,14 +179,16 @@ class Renderer:
                 for v in f.values.all():
                     self.values[v.pk] = (v.code, v.constraint, v.is_other)
         self.templates = {site.pk: _Template(self, site.pk) for site in sites}
+        self.children = [_ChildTemplate(nested) for nested in record_type.nested]
         self.label = 2  # the row index that names a record in the log: its first column
 
     def records(self, chunks: Iterator[Chunk]) -> Iterator[Record]:
         """The records of the chunks, each with its custom values and nested rows: those come
         sorted by record, so each record's are the next run of rows."""
         for chunk in chunks:
-            answers = _runs(chunk.answers)
-            nested = [_runs(rows) for rows in chunk.nested]
+            descending = self.record_type.newest_first
+            answers = _runs(chunk.answers, descending=descending)
+            nested = [_runs(rows, descending=descending) for rows in chunk.nested]
             for row in chunk.rows:
                 record_id = row[0]
                 yield Record(
@@ -206,18 +229,17 @@ class Renderer:
         for position, index, text_of in template.kind_slots:
             if (value := row[index]) is not None:
                 children[position].text = text_of(value)
-        constraints = self._fill_fields(template, children, answers)
-        for part, position, rows in zip(self.record_type.nested, template.wrappers, nested,
-                                        strict=True):  # fmt: skip
+        self._fill_constraints(template, children, self._fill_fields(template, children, answers))
+        for child, position, rows in zip(self.children, template.wrappers, nested, strict=True):
             if position is not None:
                 wrapper = children[position]
                 for row in rows:
-                    wrapper.append(_xml_child(part, row))
+                    wrapper.append(child.xml(row))
         for part, before, index in template.groups:
             if isinstance(part, Nested):
-                added = [_xml_child(part, row) for row in nested[index]]
+                added = [self.children[index].xml(row) for row in nested[index]]
             else:
-                added = self._varying(part, constraints, extra)
+                added = self._optional(part, extra)
             for child in added:
                 if before is None:
                     element.append(child)
@@ -257,16 +279,24 @@ class Renderer:
         constraints.sort(key=_rank)
         return constraints
 
-    def _varying(self, part, constraints: list, extra: dict | None) -> list:
-        """The elements of the constraints or an optional column (see _Template.groups)."""
-        if part is CONSTRAINTS:
-            out = []
-            for name, value_id in constraints:
-                held = etree.Element(name)
-                held.text = str(value_id)
-                out.append(held)
-            return out
-        if isinstance(part, Column):  # optional
+    @staticmethod
+    def _fill_constraints(template: _Template, children: list, constraints: list) -> None:
+        """The constraint elements: each is always there (contract §8.2, "empty when the user
+        holds none"), repeated per value held, in §7's order."""
+        last: dict[str, etree._Element] = {}
+        for name, value_id in constraints:
+            previous = last.get(name)
+            if previous is None:
+                target = children[template.constraints[name]]
+            else:
+                target = etree.Element(name)
+                previous.addnext(target)
+            target.text = str(value_id)
+            last[name] = target
+
+    def _optional(self, part, extra: dict | None) -> list:
+        """The element of an optional column, when the caller gave its value."""
+        if isinstance(part, Column):
             value = (extra or {}).get(part.element)
             if value is None:
                 return []
@@ -296,10 +326,12 @@ class Renderer:
             elif part is EVENT_GUID:
                 out["eventGUID"] = self.guids[row[1]]
             elif isinstance(part, Empty):
-                out[part.element] = {}
+                out[part.element] = None  # an empty element (§6; docs/api.md, format=json)
             elif part is CONSTRAINTS:
+                for name in CONSTRAINT_NAMES:
+                    out[name] = []
                 for name, value_id in self._json_constraints(record.answers):
-                    out.setdefault(name, []).append(value_id)
+                    out[name].append(value_id)
             elif part is CUSTOM_FIELDS:
                 self._json_fields(out, row[1], record.answers)
             elif isinstance(part, Nested):
@@ -341,15 +373,31 @@ def _json_value(values, value_id, text):
     return {"other": text, "value": code} if is_other and text else code
 
 
-def _xml_child(nested: Nested, row: tuple) -> etree._Element:
-    child = etree.Element(nested.child)
-    columns = nested.columns
-    if len(columns) == 1 and columns[0].element is None:
-        child.text = _text(columns[0], row[1])
+class _ChildTemplate:
+    """A nested list's empty child (`<orderItem>` with one empty element per column), copied and
+    filled per row, as records are from their template: the hot path of a feed whose records
+    carry lists (an order's items)."""
+
+    def __init__(self, nested: Nested):
+        self.element = etree.Element(nested.child)
+        self.columns = nested.columns
+        self.single = len(self.columns) == 1 and self.columns[0].element is None
+        if not self.single:
+            for column in self.columns:
+                etree.SubElement(self.element, column.element)
+        # How each column is written: None for text as stored.
+        self.writers = [None if c.kind == TEXT else TEXT_OF[c.kind] for c in self.columns]
+
+    def xml(self, row: tuple) -> etree._Element:
+        child = self.element.__copy__()  # lxml's copy is deep
+        if self.single:
+            child.text = _text(self.columns[0], row[1])
+            return child
+        for element, value, write in zip(child, row[1:], self.writers, strict=True):
+            if value is None or value == "":
+                continue  # template children start empty
+            element.text = value if write is None else write(value)
         return child
-    for column, value in zip(columns, row[1:], strict=True):
-        etree.SubElement(child, column.element).text = _text(column, value)
-    return child
 
 
 def _text(column: Column, value: Any) -> str | None:
@@ -373,14 +421,16 @@ def _json_child(nested: Nested, row: tuple) -> Any:
 
 class _runs:
     """Rows sorted by record id, handed out a record at a time: `take(id)` gives the rows of
-    record `id` (records come in ascending order; rows of records not asked for are skipped)."""
+    record `id` (records come in the feed's order, ascending or `descending`; rows of records not
+    asked for are skipped)."""
 
-    def __init__(self, rows: list[tuple]):
+    def __init__(self, rows: list[tuple], *, descending: bool = False):
         self.groups = itertools.groupby(rows, _RECORD_ID)
         self.current = next(self.groups, None)
+        self.comes_before = operator.gt if descending else operator.lt
 
     def take(self, record_id: int) -> list[tuple]:
-        while self.current is not None and self.current[0] < record_id:
+        while self.current is not None and self.comes_before(self.current[0], record_id):
             self.current = next(self.groups, None)
         if self.current is not None and self.current[0] == record_id:
             rows = list(self.current[1])

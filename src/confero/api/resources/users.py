@@ -15,6 +15,8 @@ from confero.customfields.models import RecordType
 from confero.errors import Conflict
 from confero.people import services
 from confero.people.models import CONTACT_FIELDS, User
+from confero.programme.models import Seat, SeatStatus
+from confero.registration.standing import regcode_rows, status_follows_orders
 
 # Feed element → model column, in the order of userData.do (contract §8.2).
 _LIMITS = {
@@ -39,6 +41,7 @@ def _email_or_empty(value: str) -> str:
     return email(value) if value else value
 
 
+_PROFILE_LIMIT = User._meta.get_field("screen_name").max_length
 _email_or_empty.rule = email.rule
 _email_or_empty.is_text = True
 
@@ -55,6 +58,8 @@ _OTHER_PARAMS = (
     Param("registered", boolean, doc="set by the registration system"),
     Param("paid", boolean, doc="set by the registration system"),
     Param("badgeID", text(100), doc="badge number"),
+    Param("screenName", text(_PROFILE_LIMIT), doc="how apps and directories show the user"),
+    Param("report-classification", text(_PROFILE_LIMIT), doc="the planners' class for reports"),
 )
 _PARAM_COLUMNS = {
     **CONTACT_FIELDS,
@@ -62,6 +67,10 @@ _PARAM_COLUMNS = {
     "registered": "registered",
     "paid": "paid",
     "badgeID": "badge_id",
+    # Plain columns of the user (people.User): written with the contact fields in one UPDATE,
+    # by the API and the console alike (confero.console.userparams reads this table too).
+    "screenName": "screen_name",
+    "report-classification": "report_classification",
 }
 _REQUIRED = ("firstName", "lastName", "email")
 
@@ -96,8 +105,26 @@ USER = records.RecordType(
         records.Column("last-modified-date", "modified_at", records.TIME),
         records.Column("badgeID", "badge_id"),
         records.CONSTRAINTS,
+        records.Column("screenName", "screen_name"),
+        records.Column("report-classification", "report_classification"),
+        # The codes of the user's orders that are not cancelled, in the order first used (§8.7).
+        records.Nested(
+            child="regcode",
+            rows=regcode_rows,
+            record="user_id",
+            columns=(records.Column(None, "regcode__code"),),
+            order=("first_used",),
+            wrapper="regcodes",
+        ),
         records.CUSTOM_FIELDS,
-        records.Empty("schedule"),
+        records.Nested(
+            child="session-time",
+            wrapper="schedule",
+            rows=lambda: Seat.objects.filter(status=SeatStatus.SCHEDULED),
+            record="user_id",
+            columns=(records.Column(None, "session_time_id", records.INT),),
+            order=("session_time__date", "session_time__time", "session_time_id"),
+        ),
     ),
 )
 
@@ -112,6 +139,18 @@ def fields_from_params(params: dict[str, Any]) -> dict[str, Any]:
             raise ApiError(codes.PARAM_INVALID, f"parameter '{name}' cannot be empty")
         fields[column] = value
     return fields
+
+
+def _check_status_params(call: Call) -> None:
+    """Where a site derives `registered` and `paid` from orders, the next order change would
+    overwrite what the call sent: refused (201) rather than stored for a moment (docs/api.md)."""
+    sent = [name for name in ("registered", "paid") if call.params.get(name) is not None]
+    if sent and status_follows_orders(call.target.pk):
+        raise ApiError(
+            codes.PARAM_INVALID,
+            f"parameter '{sent[0]}' is not accepted on this site: registered and paid follow "
+            "from the user's orders",
+        )
 
 
 def _conflict(exc: Conflict) -> ApiError:
@@ -132,6 +171,7 @@ def add_user(call: Call) -> Document:
     fields = fields_from_params(call.params)
     if call.params.get("clientID"):
         fields["client_id"] = call.params["clientID"]
+    _check_status_params(call)
     assignments = parse_custom_params(call.target, RecordType.USER, call.custom)
     try:
         user = services.add_user(call.target, fields=fields, assignments=assignments)
@@ -175,6 +215,7 @@ def _updated(user: User, assignments: list) -> Document:
 def update_user(call: Call) -> Document:
     """Only what is sent changes; an empty value clears a field (not firstName, lastName, email)."""
     fields, assignments = _update_params(call)
+    _check_status_params(call)
     try:
         user = services.update_user(call.acting_user, fields=fields, assignments=assignments)
     except Conflict as exc:
@@ -187,6 +228,7 @@ def update_user(call: Call) -> Document:
     summary="Cancels a user; the record and its history stay.",
     writes=True,
     acts_as_user=True,
+    lock_acting_user=False,  # cancel_user locks the user's session times first (decision 0020)
 )
 def cancel_user(call: Call) -> Document:
     user = services.cancel_user(call.acting_user)

@@ -17,19 +17,18 @@ from confero.events.models import Environment
 @dataclass(frozen=True)
 class NavItem:
     label: str
-    url_name: str | None  # None: the domain is not built yet (sessions, exhibitors, orders)
-    section: str
+    url_name: str
+    section: str  # a per-site section is also the URL name of its list (the site switch)
     per_site: bool = False
 
 
-# The event's navigation. Sessions, exhibitors and orders get their pages as their domains land:
-# give the item its URL name and the menu links it.
+# The event's navigation.
 EVENT_NAV = (
     NavItem("Manage", "console:event", "manage"),
     NavItem("Users", "console:users", "users", per_site=True),
-    NavItem("Sessions", None, "sessions", per_site=True),
-    NavItem("Exhibitors", None, "exhibitors", per_site=True),
-    NavItem("Orders", None, "orders", per_site=True),
+    NavItem("Sessions", "console:sessions", "sessions", per_site=True),
+    NavItem("Exhibitors", "console:exhibitors", "exhibitors", per_site=True),
+    NavItem("Orders", "console:orders", "orders", per_site=True),
     NavItem("Custom fields", "console:fields", "fields", per_site=True),
     NavItem("API call log", "console:calls", "calls"),
     NavItem("Settings", "console:settings", "settings"),
@@ -83,12 +82,10 @@ def forbidden(request: HttpRequest, message: str) -> HttpResponse:
 def _nav(event, section: str, environment: str) -> list[dict]:
     items = []
     for item in EVENT_NAV:
-        url = None
-        if item.url_name:
-            kwargs = {"code": event.code}
-            if item.per_site:
-                kwargs["env"] = environment
-            url = reverse(item.url_name, kwargs=kwargs)
+        kwargs = {"code": event.code}
+        if item.per_site:
+            kwargs["env"] = environment
+        url = reverse(item.url_name, kwargs=kwargs)
         items.append({"label": item.label, "url": url, "active": item.section == section})
     return items
 
@@ -121,6 +118,18 @@ def page(
     if site is not None and event is not None:
         full["site_switch"] = _site_switch(request, site, section)
     return render(request, template, full, status=status)
+
+
+def site_crumbs(site, section: str, label: str, *more) -> tuple:
+    """Manage › {label} ({site}) › more…: the list's crumb links when a record's page follows."""
+    list_url = reverse(
+        f"console:{section}", kwargs={"code": site.event.code, "env": site.environment}
+    )
+    return (
+        ("Manage", reverse("console:event", kwargs={"code": site.event.code})),
+        (f"{label} ({site.get_environment_display()})", list_url if more else None),
+        *more,
+    )
 
 
 def _site_switch(request: HttpRequest, site, section: str) -> list[dict]:

@@ -1,26 +1,66 @@
-"""Settings › Copy configuration: an event's custom fields from one site to the other, as
-`confero customfields export | import` does (confero.customfields.config), after a preview of
-what would change (the import's own dry run). Sessions join when they exist."""
+"""Settings › Copy configuration: an event's custom fields, then its sessions and their times,
+from one site to the other (confero.customfields.config as `confero customfields export |
+import` does; confero.console.sessioncopy for the programme), after a preview of what would
+change.
+
+The preview is the copy itself, run in a transaction that is rolled back: what it shows is
+exactly what applying does, sessions' custom values on fields the same copy creates included.
+Applying runs it again in one transaction and commits only if it still changes what the
+planner saw (the fingerprint of the preview); otherwise it is rolled back and the new preview
+shown."""
 
 import hashlib
 import json
+from dataclasses import dataclass
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from confero.console import sessioncopy
 from confero.console.views.base import event_page, page
 from confero.console.views.events import settings_crumbs
 from confero.customfields import config
-from confero.errors import ValidationFailed
+from confero.errors import DomainError
 from confero.events.models import Environment
 
 
-def _fingerprint(report: config.ImportReport) -> str:
-    """The preview the planner saw: applied only if the dry run still says the same."""
-    return hashlib.sha256(json.dumps(report.changes).encode()).hexdigest()[:32]
+@dataclass
+class Outcome:
+    fields: config.ImportReport
+    sessions: sessioncopy.SessionReport
+
+    @property
+    def changes(self) -> int:
+        return len(self.fields.changes) + len(self.sessions.changes)
+
+    @property
+    def fingerprint(self) -> str:
+        """The preview the planner saw: applied only if the copy still does the same."""
+        seen = json.dumps([self.fields.changes, self.sessions.changes])
+        return hashlib.sha256(seen.encode()).hexdigest()[:32]
+
+
+class _RolledBack(Exception):
+    def __init__(self, outcome: Outcome):
+        self.outcome = outcome
+
+
+def _copy(scope, source, target, *, apply_if: str | None) -> tuple[Outcome, bool]:
+    """The copy, committed when `apply_if` is the fingerprint of what it does; else rolled back
+    (a preview). Raises the DomainError of an entry that cannot be copied."""
+    try:
+        with transaction.atomic():
+            fields = config.import_fields(target, config.export_fields(source))
+            outcome = Outcome(fields, sessioncopy.copy_sessions(scope, source, target))
+            if apply_if is None or apply_if != outcome.fingerprint or not outcome.changes:
+                raise _RolledBack(outcome)
+    except _RolledBack as preview:
+        return preview.outcome, False
+    return outcome, True
 
 
 @require_http_methods(["GET", "POST"])
@@ -33,37 +73,33 @@ def copy_configuration(request: HttpRequest, event) -> HttpResponse:
     target_env = Environment.PRODUCTION if source_env == Environment.UAT else Environment.UAT
     source = request.scope.site(event, source_env)
     target = request.scope.site(event, target_env)
-    document = config.export_fields(source)
-    problem = None
+    wanted = data.get("fingerprint", "") if request.method == "POST" else None
+    outcome, problem = None, None
     try:
-        report = config.import_fields(target, document, dry_run=True)
-    except ValidationFailed as exc:
-        report, problem = None, f"{exc.what}: {exc.message}"
-    if request.method == "POST" and report is not None:
-        if data.get("fingerprint") != _fingerprint(report):
-            messages.error(request, "The configuration changed since the preview: check it again.")
-        elif not report.changes:
-            messages.info(request, "Nothing to copy: the custom fields already agree.")
-        else:
-            applied = config.import_fields(target, document)
+        outcome, applied = _copy(request.scope, source, target, apply_if=wanted)
+    except DomainError as exc:
+        problem = f"{exc.what}: {exc.message}"
+    else:
+        if applied:
             messages.success(
                 request,
-                f"Copied to {target.get_environment_display()}: {len(applied.changes)} change"
-                f"{'' if len(applied.changes) == 1 else 's'}.",
+                f"Copied to {target.get_environment_display()}: {outcome.changes} change"
+                f"{'' if outcome.changes == 1 else 's'}.",
             )
             return redirect(
                 reverse("console:copy", kwargs={"code": event.code}) + f"?from={source_env}"
             )
+        if request.method == "POST":
+            if wanted != outcome.fingerprint:
+                messages.error(
+                    request, "The configuration changed since the preview: check it again."
+                )
+            else:
+                messages.info(request, "Nothing to copy: both sites already agree.")
     return page(
         request,
         "console/copy.html",
-        {
-            "source": source,
-            "target": target,
-            "report": report,
-            "problem": problem,
-            "fingerprint": _fingerprint(report) if report else "",
-        },
+        {"source": source, "target": target, "outcome": outcome, "problem": problem},
         event=event,
         section="settings",
         crumbs=(*settings_crumbs(event), ("Copy configuration", None)),

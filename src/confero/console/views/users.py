@@ -12,7 +12,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from confero.console import userform, userparams
+from confero.console import paging, userform, userparams
 from confero.console.views.base import page, site_page
 from confero.errors import Conflict
 from confero.people import services
@@ -77,33 +77,15 @@ def users(request: HttpRequest, site) -> HttpResponse:
         holders = request.scope.answers(field).filter(record_type="user", value=chosen)
         found = found.filter(pk__in=holders.values("record_id"))
     # Keyset paging, newest first: `after` the last id of a page, `before` the first.
-    before, after = query.get("before", ""), query.get("after", "")
-    if before.isdigit():
-        rows = list(found.filter(pk__gt=int(before)).order_by("id")[: PAGE_SIZE + 1])
-        more_newer = len(rows) > PAGE_SIZE
-        rows = rows[:PAGE_SIZE][::-1]
-        more_older = True
-    else:
-        if after.isdigit():
-            found = found.filter(pk__lt=int(after))
-        rows = list(found.order_by("-id")[: PAGE_SIZE + 1])
-        more_older = len(rows) > PAGE_SIZE
-        rows = rows[:PAGE_SIZE]
-        more_newer = after.isdigit()
-    keep = query.copy()
-    for name in ("before", "after"):
-        keep.pop(name, None)
-    base = keep.urlencode()
-    newer = f"?{base}&before={rows[0].pk}" if rows and more_newer else None
-    older = f"?{base}&after={rows[-1].pk}" if rows and more_older else None
+    listed = paging.keyset(found, query, size=PAGE_SIZE)
     return page(
         request,
         "console/users.html",
         {
-            "users": rows,
+            "users": listed.rows,
             "query": query,
-            "newer": newer,
-            "older": older,
+            "newer": listed.newer,
+            "older": listed.older,
             "choice_values": choice_values,
             "value_id": value_id,
         },
@@ -136,7 +118,14 @@ def user(request: HttpRequest, site, ref: str) -> HttpResponse:
     return page(
         request,
         "console/user.html",
-        {"person": found, "contact": contact, "custom": custom},
+        {
+            "person": found,
+            "contact": contact,
+            "custom": custom,
+            "schedule": request.scope.schedule(found),
+            "orders": request.scope.orders_of(found),
+            "balance": request.scope.balance(found),
+        },
         event=site.event,
         site=site,
         section="users",

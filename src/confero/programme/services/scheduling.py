@@ -21,9 +21,8 @@ import datetime as dt
 from typing import NamedTuple
 
 from django.db import transaction
-from django.db.models.functions import Now
 
-from confero.errors import Cancelled, NotFound, Refused
+from confero.errors import Cancelled, DomainError, NotFound, Refused
 from confero.people.models import User
 from confero.programme.constraints import accesses
 from confero.programme.models import (
@@ -34,6 +33,7 @@ from confero.programme.models import (
     SessionTime,
     Status,
 )
+from confero.programme.services.hotpath import Entry, entries_of, locked_time, record_entry
 from confero.programme.services.seats import (
     ACTIVE_SEAT,
     Changes,
@@ -60,47 +60,53 @@ class SessionAccess(NamedTuple):
 
 
 def schedule_session(user: User, session_time: SessionTime) -> Outcome:
-    with transaction.atomic():
-        time = lock_time(session_time.pk)
-        if time.site_id != user.site_id:
-            raise NotFound("sessionTime", f"session time {time.pk} not found")
-        session = Session.objects.get(pk=time.session_id)
-        user = lock_user(user.pk)
-        if not user.is_active:
-            raise Cancelled("user", f"user {user.user_ref} is cancelled")
-        held = _entry(time, user)
-        if held is not None:
-            return Outcome(held.status, held.position, time.seats_remaining)
-        _check_open(session, time)
-        if not accesses(user.pk, [session.pk])[session.pk].can_schedule:
-            raise Refused(
-                "constraint",
-                f"user {user.user_ref} may not schedule session {session_label(session)}",
-            )
-        _check_overlap(user, time)
-        room = time.capacity == 0 or time.registered < time.capacity
-        if room and not time.waitlisted:
-            status, position = SeatStatus.SCHEDULED, None
-            time.registered += 1
-        elif time.waitlist:
-            status, position = SeatStatus.WAITLISTED, time.waitlisted + 1
-            time.waitlisted += 1
-        else:
-            raise Refused(
-                "full", f"session time {time.pk} is full ({time.capacity} seats, no waitlist)"
-            )
-        Seat.objects.create(
-            session_time=time,
-            user=user,
-            status=status,
-            position=position,
-            created_at=Now(),
-            modified_at=Now(),
+    """`session_time` may be unsaved with only its id (`SessionTime(pk=…)`): it is read here,
+    under its lock, and one of another site is NotFound like one that does not exist.
+
+    Every refusal is decided before anything is written, so no savepoint is needed to undo a
+    refused call: the checks run in the caller's transaction (or one of their own), return
+    their refusal, and it is raised once the block has ended, which leaves the caller's
+    transaction usable (two statements fewer a call: decision 0020)."""
+    with transaction.atomic(savepoint=False):
+        outcome = _schedule(user, session_time)
+    if isinstance(outcome, DomainError):
+        raise outcome
+    return outcome
+
+
+def _schedule(user: User, session_time: SessionTime) -> Outcome | DomainError:
+    site = user.site  # the caller's, with its definitions' version (for the constraints)
+    time = locked_time(session_time.pk)
+    if time is None or time.site_id != user.site_id:
+        return NotFound("sessionTime", f"session time {session_time.pk} not found")
+    session = time.session
+    user = lock_user(user.pk)
+    if not user.is_active:
+        return Cancelled("user", f"user {user.user_ref} is cancelled")
+    entries = entries_of(user.pk)
+    held = next((entry for entry in entries if entry.session_time_id == time.pk), None)
+    if held is not None:
+        return Outcome(held.status, held.position, time.seats_remaining)
+    if refusal := _closed(session, time):
+        return refusal
+    if not accesses(user.pk, [session.pk], site=site)[session.pk].can_schedule:
+        return Refused(
+            "constraint", f"user {user.user_ref} may not schedule session {session_label(session)}"
         )
-        changes = Changes()
-        changes.time(time)
-        changes.users.add(user.pk)
-        changes.write()
+    if refusal := _overlap(user, time, entries):
+        return refusal
+    room = time.capacity == 0 or time.registered < time.capacity
+    if room and not time.waitlisted:
+        status, position = SeatStatus.SCHEDULED, None
+        time.registered += 1
+    elif time.waitlist:
+        status, position = SeatStatus.WAITLISTED, time.waitlisted + 1
+        time.waitlisted += 1
+    else:
+        return Refused(
+            "full", f"session time {time.pk} is full ({time.capacity} seats, no waitlist)"
+        )
+    record_entry(time, user.pk, status, position)
     return Outcome(str(status), position, time.seats_remaining)
 
 
@@ -121,10 +127,45 @@ def unschedule_session(user: User, session_time: SessionTime) -> None:
         changes.write()
 
 
+class _EntriesMoved(Exception):
+    """The user got an entry at a time not yet locked, between the times' locks and theirs."""
+
+
+def hold_times_of_leaving_user(user: User) -> None:
+    """Locks, in the lock order, the session times where the user holds an entry and then the
+    user's row, so that `free_user_seats` can run while holding the user (cancel_user locks
+    the user's row between the two). Entries are only created under the user's lock, so once
+    the user is locked the set cannot grow; if it grew before (a schedule call committed between
+    the times' locks and the user's), the locks taken are given back — a savepoint rolled back
+    releases them — and taken again with the new time, never a time after the user."""
+    known: set[int] = set()
+    while True:
+        try:
+            with transaction.atomic():
+                known |= _entry_time_ids(user)
+                lock_times(known)
+                lock_user(user.pk)
+                if not _entry_time_ids(user) <= known:
+                    raise _EntriesMoved
+                return
+        except _EntriesMoved:
+            continue
+
+
+def _entry_time_ids(user: User) -> set[int]:
+    return set(
+        Seat.objects.filter(user=user, status__in=ACTIVE_SEAT).values_list(
+            "session_time_id", flat=True
+        )
+    )
+
+
 def free_user_seats(user: User, *, because: FreedBecause = FreedBecause.USER_CANCELLED) -> None:
     """Frees every seat and waitlist place of the user (cancelled users), waitlists moving up.
     The caller holds the user's row (cancel_user updated it), so the user's entries do not
-    change while the session times are locked."""
+    change while the session times are locked; their times were locked before the user's row
+    (`hold_times_of_leaving_user`, on people's `user_cancelling`), so locking them again here
+    waits for nothing."""
     with transaction.atomic():
         time_ids = Seat.objects.filter(user=user, status__in=ACTIVE_SEAT).values_list(
             "session_time_id", flat=True
@@ -177,13 +218,14 @@ def _entry(time: SessionTime, user: User) -> Seat | None:
     return Seat.objects.filter(session_time=time, user=user, status__in=ACTIVE_SEAT).first()
 
 
-def _check_open(session: Session, time: SessionTime) -> None:
+def _closed(session: Session, time: SessionTime) -> Cancelled | None:
     if session.status == Status.CANCELLED:
-        raise Cancelled("session", f"session {session_label(session)} is cancelled")
+        return Cancelled("session", f"session {session_label(session)} is cancelled")
     if not session.published:
-        raise Cancelled("session", f"session {session_label(session)} is not published")
+        return Cancelled("session", f"session {session_label(session)} is not published")
     if time.status == Status.CANCELLED:
-        raise Cancelled("sessionTime", f"session time {time.pk} is cancelled")
+        return Cancelled("sessionTime", f"session time {time.pk} is cancelled")
+    return None
 
 
 def _span(time: SessionTime) -> tuple[dt.datetime, dt.datetime]:
@@ -193,22 +235,20 @@ def _span(time: SessionTime) -> tuple[dt.datetime, dt.datetime]:
     return start, start + dt.timedelta(minutes=time.length)
 
 
-def _check_overlap(user: User, time: SessionTime) -> None:
+def _overlap(user: User, time: SessionTime, entries: list[Entry]) -> Refused | None:
     start, end = _span(time)
-    entries = (
-        Seat.objects.filter(user=user, status__in=ACTIVE_SEAT)
-        .exclude(session_time=time)
-        .select_related("session_time__session")
-        .order_by("session_time__date", "session_time__time", "session_time_id")
-    )
     for entry in entries:
-        other = entry.session_time
-        other_start, other_end = _span(other)
+        if entry.session_time_id == time.pk:
+            continue
+        other_start = dt.datetime.combine(entry.date, entry.time)
+        other_end = other_start + dt.timedelta(minutes=entry.length)
         if other_start < end and start < other_end:
             held = "has scheduled" if entry.status == SeatStatus.SCHEDULED else "is waitlisted for"
-            raise Refused(
+            label = f"'{entry.abbreviation}'" if entry.abbreviation else f'"{entry.title}"'
+            return Refused(
                 "overlap",
-                f"session time {time.pk} overlaps session time {other.pk} of session "
-                f"{session_label(other.session)} on {other.date:%Y-%m-%d} at "
-                f"{other.time:%H:%M}–{other_end:%H:%M}, which user {user.user_ref} {held}",
+                f"session time {time.pk} overlaps session time {entry.session_time_id} of "
+                f"session {label} on {entry.date:%Y-%m-%d} at "
+                f"{entry.time:%H:%M}–{other_end:%H:%M}, which user {user.user_ref} {held}",
             )
+    return None

@@ -16,9 +16,10 @@ session time while holding a user or a session. Entries are only *created* for a
 user's lock as well (schedule_session), which is what makes its overlap check sound when two
 calls of the same user race. Decision record: docs/decisions/0016-scheduling-locks.md.
 
-One transaction breaks the order: `people.services.cancel_user` updates the user's row before
-its `user_cancelled` signal reaches us, and the receiver then needs the user's session times.
-See the decision record for the rare deadlock this allows and how PostgreSQL resolves it.
+`people.services.cancel_user` keeps the order too: its `user_cancelling` signal comes before it
+locks the user's row, and our receiver locks the user's session times, then the user
+(`hold_times_of_leaving_user`). The API keeps it as well: it does not lock the acting user of
+the scheduling resources and cancelUser.do before they run (decision 0020).
 """
 
 from collections.abc import Iterable
@@ -39,9 +40,13 @@ def session_label(session: Session) -> str:
     return f"'{session.abbreviation}'" if session.abbreviation else f'"{session.title}"'
 
 
-def lock_time(pk: int) -> SessionTime:
+def lock_time(pk: int, *, with_session: bool = False) -> SessionTime:
+    """The time, its row locked; `with_session`: its session read along, not locked."""
+    times = SessionTime.objects.select_for_update(of=("self",))
+    if with_session:
+        times = times.select_related("session")
     try:
-        return SessionTime.objects.select_for_update().get(pk=pk)
+        return times.get(pk=pk)
     except SessionTime.DoesNotExist:
         raise NotFound("sessionTime", f"session time {pk} not found") from None
 
