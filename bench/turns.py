@@ -148,18 +148,19 @@ def wrk(url: str, body: str, *, seconds: int, script: str, connections: int, env
 
 def load_target(server: Server, body: str, processes: dict[str, int], args, **how) -> Target:
     """A target measured by a warm-up and a wrk run against `server` (`script=` another wrk
-    script than post.lua, `env=` its environment)."""
+    script than post.lua, `env=` its environment; `url=` and `name=` another resource of it)."""
     load = {"script": how.get("script", "post.lua"), "env": how.get("env", {})}
     load["connections"] = args.connections
+    url, name = how.get("url", server.url), how.get("name", server.name)
 
     def measure() -> Run:
-        run_ = Run(server.name)
+        run_ = Run(name)
         wait_for_quiet(args.quiet_timeout)
         run_.host_us = host_us()
-        wrk(server.url, body, seconds=args.warmup, **load)
+        wrk(url, body, seconds=args.warmup, **load)
         meter = Meter({"gunicorn": server.proc.pid, **processes})
         meter.start()
-        result = wrk(server.url, body, seconds=args.duration, **load)
+        result = wrk(url, body, seconds=args.duration, **load)
         meter.stop(run_, result["requests"])
         latency = result["latency_us"]
         run_.rate = result["requests"] / (result["duration_us"] / 1e6)
@@ -170,7 +171,7 @@ def load_target(server: Server, body: str, processes: dict[str, int], args, **ho
             run_.problems.append(f"{run_.good} of {run_.total} answers good; errors {errors}")
         return run_
 
-    return Target(server.name, measure)
+    return Target(name, measure)
 
 
 def percentile(values: list[float], share: float) -> float:
