@@ -44,7 +44,7 @@ docs: $(STAMP)
 	$(BIN)/confero docs --out docs/api-reference.md
 
 bench: $(STAMP)
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/run_all.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

@@ -1,13 +1,12 @@
-"""The second ceiling: Django with Confero's settings and middleware, but no pipeline.
+"""The Django ceiling: Confero's settings and middleware, no pipeline, no database.
 
 Used as DJANGO_SETTINGS_MODULE (with bench/ on PYTHONPATH) under the very same
-`confero.wsgi:application`. It keeps every setting and middleware of `confero.settings`; only the
-URL configuration changes: `/CODE/api/NAME.do` goes to a view that reads the POST body and returns
-the fixed event.do bytes (BENCH_CEILING_BODY). No database query is made (the session and auth
-middleware are lazy and the view touches neither). The gap between this ceiling and the bare WSGI
-one is Django's request/response cost; the gap between this one and event.do is the pipeline's.
-The BENCH_* switches of tuned_settings.py apply (BENCH_MIDDLEWARE=api: only the middleware an API
-call needs).
+`confero.wsgi:application` and `confero serve` command line. Only the URL configuration changes:
+`/CODE/api/NAME.do` goes to a view that reads the POST body and answers the bytes a real event.do
+call answered (BENCH_CEILING_BODY). API calls reach it as they reach the pipeline: Confero's
+first middleware (confero.api.middleware) hands a call to the pipeline's view, here this one,
+past the rest. The gap between this ceiling and the bare WSGI one is Django's request/response
+cost; the gap between this one and event.do is the pipeline's.
 """
 
 import os
@@ -17,11 +16,10 @@ from django.http import HttpResponse
 from django.urls import re_path
 from django.views.decorators.csrf import csrf_exempt
 
-from tuned_settings import *  # noqa: F403 - every setting, plus the BENCH_* switches
+from confero.settings import *  # noqa: F403 - every setting and middleware
+from confero.settings import MIDDLEWARE
 
 ROOT_URLCONF = __name__
-
-
 _BODY = Path(os.environ["BENCH_CEILING_BODY"]).read_bytes()
 
 
@@ -32,6 +30,18 @@ def fixed_event_do(request, code: str, name: str):
     response["Cache-Control"] = "no-store"
     return response
 
+
+def fast_path(get_response):
+    """Confero's first middleware, handing API calls to fixed_event_do instead of the pipeline
+    (imported here: the settings module is read before Django is set up)."""
+    from confero.api import middleware
+
+    middleware.api_view = fixed_event_do
+    return middleware.ApiFastPathMiddleware(get_response)
+
+
+assert MIDDLEWARE[0] == "confero.api.middleware.ApiFastPathMiddleware"
+MIDDLEWARE = [f"{__name__}.fast_path", *MIDDLEWARE[1:]]
 
 urlpatterns = [
     re_path(

@@ -5,13 +5,14 @@ asked through Django's test client in one process, as a planner, the median of s
     .venv/bin/python bench/console_lists.py --db postgres        # a throw-away PostgreSQL cluster
     .venv/bin/python bench/console_lists.py --users 20000 --runs 3
 
-The data is bench/feeds_data.py's (event `bench`, every user with 10 custom values), made once
-in a temporary data directory; a tenth of the users are cancelled and a third not registered,
+The data is bench/feeds.py's (event `bench`, every user with 10 custom values, by bulk SQL), in a
+temporary data directory; a tenth of the users are cancelled and a third not registered,
 so the filters have something to find. Prints one line per page: median and slowest time, the
 queries the page ran, and the rows shown.
 """
 
 import argparse
+import contextlib
 import os
 import shutil
 import statistics
@@ -21,7 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent
+import common
+import feeds
 
 PAGES = [
     ("event page (user counts per site)", "/manage/events/bench/", {}),
@@ -39,17 +41,16 @@ PAGES = [
 
 def measure(users: int, runs: int) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "confero.settings")
-    sys.path.insert(0, str(BENCH))
-    import feeds_data  # needs the environment set first
+    import django
 
-    feeds_data.main(users)
+    django.setup()
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     from confero.customfields.models import CustomValue
-    from confero.events.models import Account
+    from confero.events.models import Event
     from confero.people.models import User
 
     site_users = User.objects.filter(site__event__code="bench", site__environment="production")
@@ -65,7 +66,7 @@ def measure(users: int, runs: int) -> None:
     middle = sorted(site_users.values_list("pk", flat=True))[users // 2]
     value = CustomValue.objects.filter(field__site__event__code="bench", field__code="choice1")[2]
     planner, _ = get_user_model().objects.get_or_create(username="bench-planner")
-    Account.objects.get(slug="bench").organizers.add(planner)
+    Event.objects.get(code="bench").account.organizers.add(planner)
     client = Client(HTTP_HOST="localhost")
     client.force_login(planner)
     print(f"{users:,} users on the site; {runs} runs per page; database: {connection.vendor}")
@@ -97,14 +98,14 @@ def main() -> None:
         measure(args.users, args.runs)
         return
     data = Path(tempfile.mkdtemp(prefix="confero-console-bench-"))
-    env = {**os.environ, "CONFERO_DATA_DIR": str(data), "CONFERO_LOG_LEVEL": "WARNING"}
-    env.pop("DATABASE_URL", None)
     command = [sys.executable, __file__, "--child", "--users", str(args.users),
                "--runs", str(args.runs)]  # fmt: skip
-    if args.db == "postgres":
-        command = [sys.executable, str(BENCH.parent / "scripts" / "pgcluster.py"), *command]
     try:
-        subprocess.run(command, env=env, check=True)
+        with contextlib.ExitStack() as stack:
+            pg = stack.enter_context(common.postgres()) if args.db == "postgres" else None
+            env = common.environment(data, pg.database("confero") if pg else None)
+            feeds.set_up(env, data, args.users)
+            subprocess.run(command, env=env, check=True)
     finally:
         shutil.rmtree(data, ignore_errors=True)
 

@@ -4,7 +4,7 @@ imports at ≥ 50 % of the rate of the same users sent through addUser.do).
     .venv/bin/python bench/csv_import.py                    # SQLite and PostgreSQL, 10,000 users
     .venv/bin/python bench/csv_import.py --db sqlite --users 2000
 
-One server (`confero serve --workers 2`'s gunicorn command line, as event_do.py starts it), two
+One server (`confero serve --workers 2`'s gunicorn command line, bench/common.py), three
 events with the same five user custom fields (update_user.py's: 2 choice, 1 multichoice, 2 text):
  1. addUser.do: the users one call after another from one client on a kept-alive connection
     (how an integration pushes a list), and then — another set of users, on the other event's
@@ -31,8 +31,7 @@ import time
 import urllib.parse
 from pathlib import Path
 
-import event_do as ed
-import pgcluster
+import common
 import update_user
 
 EVENTS = ("calls", "csv", "calls4")
@@ -76,23 +75,21 @@ def as_csv(rows: list[dict[str, list[str]]]) -> bytes:
 def set_up(env: dict, work: Path) -> dict[str, str]:
     """Three events with the benchmark's fields on their sites, a token per API site, a planner
     of the account; returns {event code: token}."""
-    ed.run([ed.CONFERO, "manage", "migrate", "--noinput", "-v0"], env)
+    common.run([common.CONFERO, "manage", "migrate", "--noinput", "-v0"], env)
     tokens = {}
     for code in EVENTS:
-        ed.run([ed.CONFERO, "event", "create", "--code", code, "--name", code, "--account",
-                "bench"], env)  # fmt: skip
+        common.run([common.CONFERO, "event", "create", "--code", code, "--name", code,
+                    "--account", "bench"], env)  # fmt: skip
         for site in ("production", "uat"):
-            fields = work / f"{code}-{site}.json"
-            fields.write_text(json.dumps(update_user.fields_file(code)))
-            ed.run([ed.CONFERO, "customfields", "import", "--event", code, "--site", site,
-                    str(fields)], env)  # fmt: skip
+            common.import_fields(env, work, update_user.FIELDS, event=code, site=site)
         site = "uat" if code == "calls4" else "production"
-        ed.run([ed.CONFERO, "profile", "--event", code, "--site", site, "--allow-add",
-                "127.0.0.1", "--rate-limit", str(ed.RATE_LIMIT)], env)  # fmt: skip
-        out = ed.run([ed.CONFERO, "token", "create", "--event", code, "--site", site], env)
+        common.run([common.CONFERO, "profile", "--event", code, "--site", site, "--allow-add",
+                    "127.0.0.1", "--rate-limit", str(common.RATE_LIMIT)], env)  # fmt: skip
+        out = common.run([common.CONFERO, "token", "create", "--event", code, "--site", site],
+                         env)  # fmt: skip
         tokens[code] = out.strip().splitlines()[-1]
-    ed.run(
-        [str(ed.BIN / "python"), "-c",
+    common.run(
+        [str(common.BIN / "python"), "-c",
          "import django; django.setup(); "
          "from django.contrib.auth.models import User; from confero.events.models import Account; "
          "u = User.objects.create_user('planner', password='bench-password'); "
@@ -219,15 +216,11 @@ CHECK = (
 
 
 def bench_database(db: str, url: str | None, work: Path, args) -> dict:
-    data_dir = work / db
-    data_dir.mkdir()
-    env = ed.base_env(data_dir, url)
+    env = common.environment(work / db, url)
     tokens = set_up(env, work)
-    port = pgcluster.free_port()
-    argv = ed.serve_argv(env, port, 2)
-    server = ed.Server(f"confero-{db}", argv, env, work)
-    ed.SERVERS.append(server)
-    _wait(port)
+    probe = f"apiToken={tokens['calls']}"
+    server = common.serve(f"confero-{db}", env, work=work, path="/calls/api/event.do", probe=probe)
+    port = int(server.url.split(":")[2].split("/")[0])
     one, four = users(args.users, "api"), users(args.users, "para")
     # Warm-up: a few calls and one small import, so both paths start with loaded code.
     send(port, "/calls/api/addUser.do", tokens["calls"], users(20, "warm"))
@@ -238,8 +231,8 @@ def bench_database(db: str, url: str | None, work: Path, args) -> dict:
     send_parallel(port, "/uat/calls4/api/addUser.do", tokens["calls4"], four, CLIENTS)
     parallel_seconds = time.perf_counter() - started
     total, alone = import_csv(port, as_csv(users(args.users, "api")), args.users)
-    ed.stop_servers()
-    out = ed.run([str(ed.BIN / "python"), "-c", "import django; django.setup(); " + CHECK],
+    common.stop_servers()
+    out = common.run([str(common.BIN / "python"), "-c", "import django; django.setup(); " + CHECK],
                  {**env, "DJANGO_SETTINGS_MODULE": "confero.settings"})  # fmt: skip
     check = json.loads(out.split("CHECK ", 1)[1])
     expected_users = {"calls": args.users + 20, "csv": args.users, "calls4": args.users}
@@ -259,20 +252,6 @@ def bench_database(db: str, url: str | None, work: Path, args) -> dict:
     }
 
 
-def _wait(port: int) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            connection.request("GET", "/health")
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("the server did not answer /health within 60 s")
-
-
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", default="sqlite,postgres")
@@ -281,15 +260,14 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="confero-bench-csv-"))
     results = []
-    try:
+    with common.guarded(3600):
         for db in (d.strip() for d in args.db.split(",") if d.strip()):
             if db == "postgres":
-                with pgcluster.cluster() as pg:
-                    results.append(bench_database(db, pg.url, work, args))
+                with common.postgres() as pg:
+                    results.append(bench_database(db, pg.database("confero"), work, args))
+                    common.stop_servers()
             else:
                 results.append(bench_database(db, None, work, args))
-    finally:
-        ed.stop_servers()
     print(f"\nCSV import of {args.users:,} users vs addUser.do, same run, same server "
           "(gunicorn, 2 workers)\n")  # fmt: skip
     print("| database | addUser.do, 1 client | addUser.do, 4 clients | CSV upload+preview+import "

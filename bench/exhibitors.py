@@ -15,18 +15,20 @@
     .venv/bin/python bench/exhibitors.py                    # PostgreSQL (throw-away cluster)
     .venv/bin/python bench/exhibitors.py --db sqlite --duration 5 --rounds 1
 
-Machinery from event_do.py and update_user.py (imported): data directory, cluster, `confero
-serve`'s gunicorn command line, warm-up, quiet-machine wait, wrk with every answer checked,
-CPU per call. Afterwards: the call log holds only code-0 rows of the two resources, one stored
+Machinery from common.py and turns.py, the load and users of update_user.py: data directory,
+cluster, `confero serve`'s gunicorn command line, warm-up, quiet-machine wait, wrk with every
+answer checked, CPU per call.
+
+Afterwards: the call log holds only code-0 rows of the two resources, one stored
 message per sendMessage.do row. Any bad answer or failed check makes the run INVALID (exit 1).
 """
 
 import argparse
+import contextlib
 import datetime as dt
 import http.client
 import re
 import shutil
-import signal
 import sqlite3
 import statistics
 import sys
@@ -37,11 +39,10 @@ from pathlib import Path
 
 from lxml import etree
 
-import event_do as ed
-import pgcluster
+import common
+import turns
 import update_user as uu
 
-SEND_LUA = ed.BENCH_DIR / "send_message.lua"
 FEED_SHARE, SEND_SHARE = 0.50, 0.80
 DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 
@@ -100,7 +101,7 @@ def fetch_feed(port: int, token: str) -> tuple[float, bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
     conn.request(
         "POST",
-        f"/{ed.EVENT_CODE}/api/exhibitorData.do",
+        f"/{common.EVENT}/api/exhibitorData.do",
         f"apiToken={token}",
         {"Content-Type": "application/x-www-form-urlencoded"},
     )
@@ -138,7 +139,7 @@ def ceiling(database_url: str | None, data_dir: Path) -> tuple[float, bytes]:
     cur.execute(
         "SELECT s.id, e.guid FROM events_site s JOIN events_event e ON e.id = s.event_id "
         f"WHERE e.code = {p} AND s.environment = 'production'",
-        (ed.EVENT_CODE,),
+        (common.EVENT,),
     )
     site_id, guid = cur.fetchone()
     guid = str(uuid.UUID(str(guid))).upper()
@@ -264,32 +265,34 @@ STORED_MESSAGES = (
 )
 
 
-def rate_rounds(port: int, token: str, env: dict, refs: Path, pg_pid, args) -> dict:
-    base = f"http://127.0.0.1:{port}/{ed.EVENT_CODE}/api/"
-    processes = {"gunicorn": ed.SERVERS[-1].proc.pid, **({"postgres": pg_pid} if pg_pid else {})}
+def rate_rounds(server: common.Server, token: str, env: dict, refs: Path, pg_pid, args) -> dict:
+    base = server.url.rsplit("/", 1)[0] + "/"
+    processes = {"postgres": pg_pid} if pg_pid else {}
     loads = {
-        "updateUser": (uu.LUA, {"BENCH_USERS": str(args.users)}),
-        "sendMessage": (SEND_LUA, {"BENCH_REFS": str(refs)}),
+        "updateUser": ("update_user.lua", {"BENCH_USERS": str(args.users)}),
+        "sendMessage": ("send_message.lua", {"BENCH_REFS": str(refs)}),
     }
-    before = uu.calls(env)
-    runs: dict[str, list[ed.Run]] = {name: [] for name in loads}
+    targets = {
+        name: turns.load_target(server, f"apiToken={token}", processes, args, script=script,
+                                env=extra, url=base + f"{name}.do", name=f"{name}.do")
+        for name, (script, extra) in loads.items()
+    }  # fmt: skip
+    before = common.call_log(env)
+    runs: dict[str, list[turns.Run]] = {name: [] for name in loads}
     for round_ in range(args.rounds):
-        for name, (script, extra) in loads.items():
+        for name, target in targets.items():
             print(f"… round {round_ + 1}: {name}.do", file=sys.stderr, flush=True)
-            run_ = ed.Run(f"{name}.do", args.db)
-            ed.measure(run_, base + f"{name}.do", f"apiToken={token}", args, processes,
-                       script=script, extra_env=extra)  # fmt: skip
-            runs[name].append(run_)
-    after = uu.calls(env)
+            runs[name].append(target.measure())
+    after = common.call_log(env)
     delta = {k: n - before.get(k, 0) for k, n in after.items() if n - before.get(k, 0)}
     problems = [p for rs in runs.values() for r in rs for p in r.problems]
     if set(delta) - {"updateUser:0", "sendMessage:0"}:
         problems.append(f"the call log holds other rows: {delta}")
-    out = ed.run([ed.CONFERO, "manage", "shell", "-c", STORED_MESSAGES], env)
+    out = common.run([common.CONFERO, "manage", "shell", "-c", STORED_MESSAGES], env)
     stored = int(out.split()[-1])
     if stored != delta.get("sendMessage:0", 0):
         problems.append(f"{stored} messages stored for {delta.get('sendMessage:0')} logged")
-    ratios = [s.rps / u.rps for s, u in zip(runs["sendMessage"], runs["updateUser"], strict=True)]
+    ratios = [s.rate / u.rate for s, u in zip(runs["sendMessage"], runs["updateUser"], strict=True)]
     return {"runs": runs, "ratios": ratios, "share": statistics.median(ratios),
             "messages": stored, "problems": problems}  # fmt: skip
 
@@ -299,31 +302,29 @@ def rate_rounds(port: int, token: str, env: dict, refs: Path, pg_pid, args) -> d
 
 def bench(database_url: str | None, pg_pid, work: Path, args) -> tuple[dict, dict]:
     data = work / args.db
-    data.mkdir()
-    env = {**ed.base_env(data, database_url), "CONFERO_MESSAGES_PER_MINUTE": str(10**9)}
+    env = {**common.environment(data, database_url), "CONFERO_MESSAGES_PER_MINUTE": str(10**9)}
     users = max(args.users, args.exhibitors * args.staff)
     args.users = users
     print(f"… setting up: {users} users, {args.exhibitors} exhibitors", file=sys.stderr)
     token = uu.set_up(env, data, users)
     refs = data / "refs.txt"
-    out = ed.run(
-        [ed.CONFERO, "manage", "shell", "-c", ADD_EXHIBITORS],
-        {**env, "BENCH_EVENT": ed.EVENT_CODE, "BENCH_EXHIBITORS": str(args.exhibitors),
+    out = common.run(
+        [common.CONFERO, "manage", "shell", "-c", ADD_EXHIBITORS],
+        {**env, "BENCH_EVENT": common.EVENT, "BENCH_EXHIBITORS": str(args.exhibitors),
          "BENCH_STAFF": str(args.staff), "BENCH_REFS": str(refs)},
         timeout=600,
     )  # fmt: skip
     if f"EXHIBITORS {args.exhibitors}" not in out:
         raise RuntimeError(f"creating exhibitors failed: {out[-2000:]}")
-    port = pgcluster.free_port()
-    url = f"http://127.0.0.1:{port}/{ed.EVENT_CODE}/api/event.do"
-    ed.start_server("exhibitors", ed.serve_argv(env, port, args.workers), env, work, url,
-                    f"apiToken={token}")  # fmt: skip
+    server = common.serve("exhibitors", env, work=work, path=f"/{common.EVENT}/api/event.do",
+                          probe=f"apiToken={token}")  # fmt: skip
+    port = int(server.url.split(":")[2].split("/")[0])
     try:
         print("… exhibitorData.do and its ceiling", file=sys.stderr, flush=True)
         feed = feed_rounds(port, token, env, data, args)
-        rates = rate_rounds(port, token, env, refs, pg_pid, args)
+        rates = rate_rounds(server, token, env, refs, pg_pid, args)
     finally:
-        ed.stop_servers()
+        common.stop_servers()
     return feed, rates
 
 
@@ -331,7 +332,7 @@ def report(feed: dict, rates: dict, args, code: str, started: dt.datetime) -> li
     ms = lambda values: " / ".join(f"{v * 1000:.0f}" for v in values)  # noqa: E731
     lines = [
         f"Confero exhibitors benchmark, {started:%Y-%m-%d %H:%M} UTC, code: {code}, db: {args.db}, "
-        f"gunicorn {args.workers} sync workers",
+        "gunicorn 2 sync workers",
         "",
         f"exhibitorData.do: {args.exhibitors:,} exhibitors × {args.staff} staff, 1 file and 2 "
         f"custom values each, {feed['bytes']:,} bytes; {args.feed_rounds} rounds (ms): "
@@ -341,7 +342,7 @@ def report(feed: dict, rates: dict, args, code: str, started: dt.datetime) -> li
         f"{statistics.median(feed['ceiling_s']) * 1000:.0f} ms: {feed['share'] * 100:.0f} % of "
         f"the ceiling (target ≥ {FEED_SHARE * 100:.0f} %)",
         "",
-        f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s, {args.rounds} rounds in "
+        f"wrk -t2 -c{args.connections} -d{args.duration}s, {args.rounds} rounds in "
         f"turns, {args.users:,} users:",
         "",
         "| round | resource | calls/s | p50 ms | p99 ms | CPU µs per call | other load |",
@@ -350,9 +351,9 @@ def report(feed: dict, rates: dict, args, code: str, started: dt.datetime) -> li
     for n in range(args.rounds):
         for name in ("updateUser", "sendMessage"):
             r = rates["runs"][name][n]
-            cpu = ", ".join(f"{k} {v}" for k, v in r.cpu_us_per_req.items())
+            cpu = ", ".join(f"{k} {v}" for k, v in r.cpu_us.items())
             lines.append(
-                f"| {n + 1} | {name}.do | {r.rps:.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} "
+                f"| {n + 1} | {name}.do | {r.rate:.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} "
                 f"| {cpu} | {r.other_load:.2f} |"
             )
     lines += [
@@ -378,40 +379,31 @@ def report(feed: dict, rates: dict, args, code: str, started: dt.datetime) -> li
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ed.add_load_options(parser, budget=1500)
-    parser.set_defaults(db="postgres", duration=10)
+    turns.add_options(parser, rounds=3, duration=10, budget=1500)
+    parser.set_defaults(db="postgres")
     parser.add_argument("--exhibitors", type=int, default=2000)
     parser.add_argument("--staff", type=int, default=3)
     parser.add_argument("--users", type=int, default=6000, help="at least exhibitors × staff")
-    parser.add_argument("--rounds", type=int, default=3, help="updateUser/sendMessage turns")
     parser.add_argument("--feed-rounds", type=int, default=7)
-    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args(argv)
     if args.db not in ("postgres", "sqlite"):
         parser.error("--db: postgres or sqlite")
     if not shutil.which("wrk"):
         print("wrk not found: apt-get install -y wrk", file=sys.stderr)
         return 2
-    signal.signal(signal.SIGALRM, ed._on_alarm)
-    signal.signal(signal.SIGTERM, ed._on_term)
-    signal.alarm(args.budget)
     work = Path(tempfile.mkdtemp(prefix="confero-bench-exhibitors-"))
     started = dt.datetime.now(dt.UTC)
     try:
-        code = ed.describe_code(args.rev, work)
-        if args.db == "postgres":
-            with pgcluster.cluster() as pg:
-                feed, rates = bench(pg.url, pg.pid, work, args)
-        else:
-            feed, rates = bench(None, None, work, args)
+        with contextlib.ExitStack() as stack, common.guarded(args.budget):
+            pg = stack.enter_context(common.postgres()) if args.db == "postgres" else None
+            url = pg.database("confero") if pg else None
+            feed, rates = bench(url, pg.pid if pg else None, work, args)
     finally:
-        signal.alarm(0)
-        ed.stop_servers()
         if args.keep:
             print(f"kept {work}", file=sys.stderr)
         else:
             shutil.rmtree(work, ignore_errors=True)
-    print("\n".join(report(feed, rates, args, code, started)))
+    print("\n".join(report(feed, rates, args, common.describe_code(), started)))
     return 1 if feed["problems"] or rates["problems"] else 0
 
 

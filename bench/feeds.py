@@ -1,266 +1,186 @@
-"""userData.do end to end: 100,000 users with 10 custom fields each, over HTTP, against the
-ceiling (the same rows by raw SQL, the same XML by lxml, no Django), with the server's RSS.
+"""userData.do end to end over HTTP against its ceiling (the same rows by raw SQL, the same XML
+by lxml, no Django), in turns, with the worker's RSS.
 
-    python bench/feeds.py                      # SQLite, then PostgreSQL (throw-away cluster)
-    python bench/feeds.py --db sqlite --users 20000
+    .venv/bin/python bench/feeds.py                         # SQLite and PostgreSQL, 100,000 users
+    .venv/bin/python bench/feeds.py --db sqlite --users 20000 --rounds 2
 
-Targets (issue 3): ≥ 20,000 users/s (100,000 in ≤ 5 s), ≥ 50 % of the ceiling, server RSS growth
-≤ 100 MB during the feed. Each user has 3 choice fields, 1 multichoice with 2 values and 6 text
-fields. Only loopback traffic; every server started here is stopped here.
+Issue 3's targets: ≥ 20,000 users/s (100,000 in ≤ 5 s), ≥ 50 % of the ceiling, worker RSS growth
+≤ 100 MB during a feed. Each user has 10 custom fields (3 choice, 1 multichoice with 2 values, 6
+text: 11 values), filled by bulk SQL (bench/fill.py) after `confero customfields import`. A feed
+is timed from the request to its last byte; the client counts the `<user>` records (all must be
+there) and checks the answer's code 0; every worker's RSS is sampled every 10 ms. The first feed
+of each server warms it and is not counted.
 """
 
 import argparse
+import contextlib
 import http.client
-import os
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-RUNS = 3
+import common
+import turns
+
+PATH = f"/{common.EVENT}/api/userData.do"
+FIVE = [f"v{i}" for i in range(5)]
+FIELDS = [
+    *((f"choice{i}", "choice", FIVE) for i in range(3)),
+    ("multi", "multichoice", FIVE),
+    *((f"text{i}", "text", []) for i in range(6)),
+]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def generate(env: dict, users: int) -> str:
-    """Creates the bench event and its users (once per data set); prints a fresh token."""
-    out = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "feeds_data.py"), str(users)],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    print(out.strip().splitlines()[-1], flush=True)
-    return next(line.split()[1] for line in out.splitlines() if line.startswith("TOKEN "))
+def set_up(env: dict, work: Path, users: int) -> str:
+    """The site, its 10 custom fields, `users` users with 11 values each; returns the token."""
+    token = common.set_up_site(env)
+    common.import_fields(env, work, FIELDS)
+    common.fill(env, users, answers=True)
+    return token
 
 
 def rss_kb(pid: int) -> int:
-    try:
+    with contextlib.suppress(OSError):
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
-    except OSError:
-        pass
     return 0
 
 
-def workers_of(master: int) -> list[int]:
-    children = Path(f"/proc/{master}/task/{master}/children")
-    return [int(pid) for pid in children.read_text().split()] if children.exists() else []
-
-
 class RssSampler(threading.Thread):
-    """Samples every worker's RSS every 10 ms; growth = peak minus the value before the feed."""
+    """Every worker's RSS every 10 ms; growth = the peak less the value before the feed."""
 
-    def __init__(self, pids: list[int]):
+    def __init__(self, master: int) -> None:
         super().__init__(daemon=True)
-        self.pids = pids
-        self.base = {pid: rss_kb(pid) for pid in pids}
+        children = Path(f"/proc/{master}/task/{master}/children")
+        self.pids = [int(p) for p in children.read_text().split()] or [master]
+        self.base = {pid: rss_kb(pid) for pid in self.pids}
         self.peak = dict(self.base)
         self.done = threading.Event()
 
-    def run(self):
-        while not self.done.is_set():
+    def run(self) -> None:
+        while not self.done.wait(0.01):
             for pid in self.pids:
                 self.peak[pid] = max(self.peak[pid], rss_kb(pid))
-            time.sleep(0.01)
 
     def growth_mb(self) -> float:
         return max(self.peak[p] - self.base[p] for p in self.pids) / 1024
 
 
-def fetch_feed(port: int, token: str) -> tuple[float, int, int]:
-    """Seconds to the last byte, bytes, and <user> records counted on the fly."""
-    body = f"apiToken={token}".encode()
+def fetch(url: str, body: str) -> tuple[float, int, bytes]:
+    """Seconds to the last byte, <user> records counted on the fly, the answer's head."""
+    host, port = url.split("/")[2].split(":")
     started = time.perf_counter()
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
-    conn.request(
-        "POST",
-        "/bench/api/userData.do",
-        body,
-        {"Content-Type": "application/x-www-form-urlencoded"},
-    )
+    conn = http.client.HTTPConnection(host, int(port), timeout=600)
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    conn.request("POST", "/" + url.split("/", 3)[3], body.encode(), headers)
     response = conn.getresponse()
-    size = records = 0
-    tail = b""
-    head = b""
+    records, head, tail = 0, b"", b""
     while chunk := response.read(256 * 1024):
-        if len(head) < 200:
-            head += chunk[:200]
-        size += len(chunk)
+        head = head or chunk[:300]
         records += (tail + chunk).count(b"<user>")
         tail = chunk[-5:]
     elapsed = time.perf_counter() - started
     conn.close()
-    if response.status != 200 or b'<response code="0">' not in head:
-        raise SystemExit(f"feed failed: HTTP {response.status}: {head[:200]!r}")
-    return elapsed, size, records
+    return elapsed, records, head if response.status == 200 else b"HTTP %d" % response.status
 
 
-def serve(env: dict, port: int) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [
-            str(BIN / "confero"),
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "2",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                time.sleep(1)  # let both workers boot
-                return process
-        except OSError:
-            time.sleep(0.2)
-    stop(process)
-    raise SystemExit("server did not start")
+def feed_target(server: common.Server, token: str, users: int, processes: dict) -> turns.Target:
+    """A target that fetches the whole feed once per turn (after one uncounted warm-up feed)."""
+    fetch(server.url, f"apiToken={token}")
+
+    def measure() -> turns.Run:
+        run_ = turns.Run(server.name)
+        run_.host_us = turns.host_us()
+        sampler = RssSampler(server.proc.pid)
+        meter = turns.Meter({"gunicorn": server.proc.pid, **processes})
+        sampler.start()
+        meter.start()
+        seconds, records, head = fetch(server.url, f"apiToken={token}")
+        meter.stop(run_, users, client=None)
+        sampler.done.set()
+        sampler.join()
+        _timed(run_, seconds, records, users)
+        run_.extra["rss_growth_mb"] = sampler.growth_mb()
+        if b'<response code="0">' not in head:
+            run_.problems.append(f"the feed answered {head[:200]!r}")
+        return run_
+
+    return turns.Target(server.name, measure)
 
 
-def stop(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        os.killpg(process.pid, signal.SIGKILL)
+def ceiling_target(name: str, env: dict, users: int) -> turns.Target:
+    """bench/feeds_ceiling.py on the same database, once per turn."""
+
+    def measure() -> turns.Run:
+        run_ = turns.Run(name)
+        run_.host_us = turns.host_us()
+        meter = turns.Meter({})
+        meter.start()
+        out = common.run([sys.executable, str(common.BENCH_DIR / "feeds_ceiling.py")], env)
+        meter.stop(run_, users, client="ceiling")
+        seconds, _, records = out.split()
+        _timed(run_, float(seconds), int(records), users)
+        return run_
+
+    return turns.Target(name, measure)
 
 
-def ceiling(env: dict) -> tuple[float, int, int]:
-    out = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "feeds_ceiling.py")],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.split()
-    return float(out[0]), int(out[1]), int(out[2])
+def _timed(run_: turns.Run, seconds: float, records: int, users: int) -> None:
+    run_.rate = users / seconds
+    run_.p50_ms = run_.p90_ms = run_.p99_ms = seconds * 1000  # one call: its latency
+    run_.good, run_.total = records, users
+    if records != users:
+        run_.problems.append(f"{records} <user> records for {users} users")
 
 
-def bench(label: str, env: dict, users: int) -> dict:
-    token = generate(env, users)
-    port = free_port()
-    server = serve(env, port)
-    try:
-        master_rss = None
-        runs = []
-        for attempt in range(RUNS + 1):  # the first run warms caches and is not counted
-            pids = workers_of(server.pid) or [server.pid]
-            sampler = RssSampler(pids)
-            sampler.start()
-            elapsed, size, records = fetch_feed(port, token)
-            sampler.done.set()
-            sampler.join()
-            if attempt:
-                runs.append((elapsed, sampler.growth_mb()))
-            master_rss = rss_kb(server.pid)
-        if records != users:
-            raise SystemExit(f"{label}: the feed carried {records} users, expected {users}")
-    finally:
-        stop(server)
-    ceilings = [ceiling(env) for _ in range(RUNS)]
-    best = min(t for t, _ in runs)
-    best_ceiling = min(c[0] for c in ceilings)
-    result = {
-        "db": label,
-        "users": users,
-        "bytes": size,
-        "feed_s": best,
-        "feed_median_s": statistics.median(t for t, _ in runs),
-        "users_per_s": users / best,
-        "ceiling_s": best_ceiling,
-        "ceiling_users_per_s": users / best_ceiling,
-        "pct_of_ceiling": 100 * best_ceiling / best,
-        "rss_growth_mb": max(g for _, g in runs),
-        "master_rss_mb": (master_rss or 0) / 1024,
-    }
-    if ceilings[0][2] != users:
-        raise SystemExit(f"{label}: the ceiling wrote {ceilings[0][2]} users, expected {users}")
-    return result
-
-
-def report(results: list[dict]) -> None:
-    print()
-    print(
-        "| database | users | feed (best of 3) | median | users/s | ceiling | ceiling users/s "
-        "| % of ceiling | worker RSS growth |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|")
-    for r in results:
-        print(
-            f"| {r['db']} | {r['users']:,} | {r['feed_s']:.2f} s | {r['feed_median_s']:.2f} s "
-            f"| {r['users_per_s']:,.0f} | {r['ceiling_s']:.2f} s | {r['ceiling_users_per_s']:,.0f} "
-            f"| {r['pct_of_ceiling']:.0f} % | {r['rss_growth_mb']:.1f} MB |"
-        )
-    print()
-    for r in results:
-        ok = (r["users_per_s"] >= 20_000, r["pct_of_ceiling"] >= 50, r["rss_growth_mb"] <= 100)
-        print(
-            f"{r['db']}: ≥ 20,000 users/s {'yes' if ok[0] else 'NO'}; ≥ 50 % of ceiling "
-            f"{'yes' if ok[1] else 'NO'}; RSS growth ≤ 100 MB {'yes' if ok[2] else 'NO'}"
-        )
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=100_000)
-    parser.add_argument("--db", choices=["sqlite", "postgres", "both", "env"], default="both")
-    args = parser.parse_args()
-    results = []
-    if args.db == "env":  # run by scripts/pgcluster.py, DATABASE_URL set
-        env = {
-            **os.environ,
-            "CONFERO_DATA_DIR": tempfile.mkdtemp(prefix="confero-bench-"),
-            "CONFERO_LOG_LEVEL": "WARNING",
-        }
-        results.append(bench("PostgreSQL", env, args.users))
-        report(results)
-        return
-    if args.db in ("sqlite", "both"):
-        data = tempfile.mkdtemp(prefix="confero-bench-")
-        try:
-            env = {**os.environ, "CONFERO_DATA_DIR": data, "CONFERO_LOG_LEVEL": "WARNING"}
-            env.pop("DATABASE_URL", None)
-            results.append(bench("SQLite", env, args.users))
-        finally:
-            shutil.rmtree(data, ignore_errors=True)
-        report(results)
-    if args.db in ("postgres", "both"):
-        subprocess.run(
-            [
-                sys.executable,
-                str(ROOT / "scripts" / "pgcluster.py"),
-                sys.executable,
-                __file__,
-                "--db",
-                "env",
-                "--users",
-                str(args.users),
-            ],
-            check=True,
-        )
+    turns.add_options(parser, rounds=3, duration=0, budget=3600)
+    args = parser.parse_args(argv)
+    work = Path(tempfile.mkdtemp(prefix="confero-bench-"))
+    print(f"userData.do benchmark; code: {common.describe_code()}; {turns.machine()}")
+    print(f"{args.users:,} users × 10 custom fields (11 values each)\n")
+    verdicts = []
+    with common.guarded(args.budget):
+        for db in (d for d in args.db.split(",") if d):
+            with contextlib.ExitStack() as stack:
+                pg = stack.enter_context(common.postgres()) if db == "postgres" else None
+                env = common.environment(work / db, pg.database("confero") if pg else None)
+                token = set_up(env, work / db, args.users)
+                server = common.serve(
+                    f"userData.do {db}", env, work=work, path=PATH, probe=f"apiToken={token}"
+                )
+                processes = {"postgres": pg.pid} if pg else {}
+                feed = feed_target(server, token, args.users, processes)
+                ceiling = ceiling_target(f"ceiling {db}", env, args.users)
+                turns.in_turns([feed, ceiling], args.rounds, unit="users/s")
+                common.stop_servers()
+                print(turns.summary([feed, ceiling], bases=[ceiling], unit="users/s") + "\n")
+                verdicts.append(_verdict(feed, ceiling))
+    print("\n".join(verdicts))
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return 1 if any("INVALID" in verdict for verdict in verdicts) else 0
+
+
+def _verdict(feed: turns.Target, ceiling: turns.Target) -> str:
+    rate = statistics.median(r.rate for r in feed.runs)
+    share = turns.ratio(feed, ceiling)[0]
+    rss = max(r.extra["rss_growth_mb"] for r in feed.runs)
+    problems = "; ".join(p for t in (feed, ceiling) for r in t.runs for p in r.problems)
+    return (
+        f"{feed.name}: median {rate:,.0f} users/s ({'yes' if rate >= 20_000 else 'NO'}, ≥ 20,000);"
+        f" {share:.0%} of the ceiling ({'yes' if share >= 0.5 else 'NO'}, ≥ 50 %); RSS growth "
+        f"≤ {rss:.1f} MB ({'yes' if rss <= 100 else 'NO'}, ≤ 100 MB)"
+        + (f"; INVALID: {problems}" if problems else "")
+    )
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main(sys.argv[1:]))

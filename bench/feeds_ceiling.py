@@ -2,7 +2,7 @@
 written as the same XML with lxml's incremental writer — no Django. Prints: seconds bytes users.
 
 The XML is built the plain lxml way (one SubElement per value), as a careful hand-written
-exporter would do it. Reads the database bench/feeds_data.py made: DATABASE_URL, else the SQLite
+exporter would do it. Reads the database bench/fill.py filled: DATABASE_URL, else the SQLite
 file in CONFERO_DATA_DIR.
 """
 
@@ -14,48 +14,15 @@ from pathlib import Path
 
 from lxml import etree
 
-CONTACT = [
-    "first_name",
-    "last_name",
-    "email",
-    "company_name",
-    "job_title",
-    "address1",
-    "address2",
-    "address3",
-    "city",
-    "state_id",
-    "foreign_state",
-    "zip",
-    "country_id",
-    "phone_number",
-    "phone2_number",
-    "middle_initial",
-    "preferred_name",
-    "email2",
-    "fax_number",
-]
-NAMES = [
-    "firstName",
-    "lastName",
-    "email",
-    "companyName",
-    "jobTitle",
-    "address1",
-    "address2",
-    "address3",
-    "city",
-    "stateID",
-    "foreignState",
-    "zip",
-    "countryID",
-    "phoneNumber",
-    "phone2Number",
-    "middleInitial",
-    "preferredName",
-    "email2",
-    "faxNumber",
-]
+# The contact columns and their elements, in the feed's order.
+_CONTACT = (
+    "first_name:firstName last_name:lastName email:email company_name:companyName "
+    "job_title:jobTitle address1:address1 address2:address2 address3:address3 city:city "
+    "state_id:stateID foreign_state:foreignState zip:zip country_id:countryID "
+    "phone_number:phoneNumber phone2_number:phone2Number middle_initial:middleInitial "
+    "preferred_name:preferredName email2:email2 fax_number:faxNumber"
+)
+CONTACT, NAMES = zip(*(pair.split(":") for pair in _CONTACT.split()), strict=True)
 COLUMNS = (
     "id, user_ref, "
     + ", ".join(CONTACT)

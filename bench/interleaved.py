@@ -1,219 +1,129 @@
-"""event.do and its ceiling measured in turns, with every server up at once.
+"""Two servers of one resource on the same database, up at once, measured in turns: this code
+against another revision, or against itself served with other arguments or settings.
 
-    .venv/bin/python bench/interleaved.py                                  # SQLite, PostgreSQL
-    .venv/bin/python bench/interleaved.py --db postgres --rounds 8 --duration 5
-    .venv/bin/python bench/interleaved.py --db postgres --rev-b c3f3b0d    # two revisions
-    .venv/bin/python bench/interleaved.py --resource updateUser --db postgres --rev-b ffb0671
+    .venv/bin/python bench/interleaved.py --resource event --rev-b 7431695
+    .venv/bin/python bench/interleaved.py --resource userData --rev-b 7431695 --users 20000
+    .venv/bin/python bench/interleaved.py --resource updateUser --db postgres --rev-b 7431695
+    .venv/bin/python bench/interleaved.py --resource updateUser --db postgres \
+        --b-serve-args "--worker-class gthread --threads 2"
+    .venv/bin/python bench/interleaved.py --resource userData --db postgres \
+        --b-env CONFERO_FEED_READ_AHEAD=0
 
-This host's speed moves by up to 2x within minutes (docs/performance.md), and event_do.py
-measures event.do and the ceiling one after the other, half a minute apart: the share of the
-ceiling moves with the host. Here every server is started first (each with `confero serve`'s
-command line, 2 workers, the same data as event_do.py), then measured in rounds: each round runs
-wrk against each server once (same load as event_do.py: 2 threads, 16 connections), in an order
-that turns round by round; the ceilings are event_do.py's (the Django one and the bare WSGI
-one). A share is taken within a round, seconds apart, and the summary gives medians over the
-rounds. With --rev-b, event.do of that git revision runs next to the working
-tree's, on the same database, for an A/B comparison.
-
-With `--resource updateUser` the targets are update_user.py's load instead (its setup: 5 custom
-fields, --users users; its wrk script, every answer checked for code 0), without ceilings: for
-comparing revisions in turns. Both servers write to the same users, so update_user.py's
-read-back of the database is not done here; run update_user.py for the checked figure.
+A is the working tree (or --rev-a's src/); B is --rev-b's src/ (a `git archive` ahead of the
+editable install on PYTHONPATH), or A's code with --b-serve-args / --b-env. Both serve the same
+database, migrated by the working tree (an older revision must run on it: its schema is a
+subset). Each round measures A and B once, in turns; the summary gives A's rate and CPU per call
+over B's, round by round.
+The loads are the other benchmarks': event_do.py's (wrk, every answer checked, the call log read
+back), update_user.py's (its users and wrk script, the call log and the custom values read back)
+and feeds.py's (a whole feed per turn, its records counted; --users users × 10 custom fields).
 """
 
 import argparse
-import statistics
-import subprocess
+import contextlib
+import shutil
 import sys
 import tempfile
 from pathlib import Path
 
-import event_do as bench
-import pgcluster
+import common
+import feeds
+import turns
 import update_user
 
-
-def _export(rev: str, work: Path) -> str:
-    tree = work / f"tree-{rev}"
-    if tree.exists():  # exported for another database already
-        return str(tree / "src")
-    tree.mkdir()
-    archive = subprocess.run(
-        ["git", "archive", "--format=tar", rev, "src"],
-        cwd=bench.ROOT,
-        capture_output=True,
-        check=True,
-    ).stdout
-    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
-    return str(tree / "src")
+RESOURCES = {"event": 0, "updateUser": 2000, "userData": 20_000}  # default --users
 
 
-class Target:
-    def __init__(
-        self,
-        name: str,
-        env: dict,
-        body: str,
-        pg_pid: int | None,
-        work: Path,
-        args,
-        probe: str | None = None,
-        extra_argv: tuple[str, ...] = (),
-    ):
-        self.name, self.env, self.body, self.pg_pid = name, env, body, pg_pid
-        port = pgcluster.free_port()
-        kind = name if name.startswith("ceiling") else "event.do"
-        argv = bench.target_argv(kind, [*bench.serve_argv(env, port, args.workers), *extra_argv])
-        self.url = f"http://127.0.0.1:{port}/{bench.EVENT_CODE}/api/{args.resource}.do"
-        safe = name.replace(" ", "_").replace("/", "_")
-        self.server = bench.start_server(safe, argv, env, work, self.url, probe or body)
-        self.runs: list[bench.Run] = []
-        self.load = (
-            {"script": update_user.LUA, "extra_env": {"BENCH_USERS": str(args.users)}}
-            if args.resource == "updateUser"
-            else {}
-        )
-
-    def measure(self, args) -> bench.Run:
-        run = bench.Run(self.name, "-")
-        processes = {"gunicorn": self.server.proc.pid}
-        if self.pg_pid:
-            processes["postgres"] = self.pg_pid
-        bench.measure(run, self.url, self.body, args, processes, **self.load)
-        self.runs.append(run)
-        return run
-
-
-def _database_targets(db: str, url: str | None, pg_pid, work: Path, args, answer: Path):
-    env = bench.base_env(work / db, url)
-    if args.resource == "updateUser":
-        (work / db).mkdir(parents=True, exist_ok=True)
+def database_targets(db: str, pg, work: Path, args) -> tuple[list[turns.Target], list[str]]:
+    """A and B on one database, set up for the resource; the checks to make after the rounds."""
+    env = common.environment(work / db, pg.database("confero") if pg else None)
+    path = f"/{common.EVENT}/api/{args.resource}.do"
+    if args.resource == "event":
+        token = common.set_up_site(env)
+        probe = f"apiToken={token}"
+    elif args.resource == "updateUser":
         token = update_user.set_up(env, work / db, args.users)
-        body = f"apiToken={token}"
         probe = update_user.sample_body(token, f"C{args.users}", 0)
-        targets = [Target(f"updateUser.do {db}", env, body, pg_pid, work, args, probe)]
-        if args.rev_b:
-            old = {**env, "PYTHONPATH": _export(args.rev_b, work)}
-            name = f"updateUser.do {db} @{args.rev_b}"
-            targets.append(Target(name, old, body, pg_pid, work, args, probe))
-        if args.b_serve_args:
-            extra = tuple(args.b_serve_args.split())
-            name = f"updateUser.do {db} [{args.b_serve_args}]"
-            targets.append(Target(name, env, body, pg_pid, work, args, probe, extra))
-        return targets
-    body = f"apiToken={bench.set_up_site(env)}"
-    targets = [Target(f"event.do {db}", env, body, pg_pid, work, args)]
-    if not answer.exists():
-        answer.write_bytes(bench.post(targets[0].url, body)[1])
+    else:
+        token = feeds.set_up(env, work / db, args.users)
+        probe = f"apiToken={token}"
+    envs = {"A": dict(env), "B": dict(env)}
+    names = {"A": f"{args.resource}.do {db}", "B": f"{args.resource}.do {db}"}
+    if args.rev_a:
+        envs["A"]["PYTHONPATH"] = common.export_src(args.rev_a, work)
+        names["A"] += f" @{args.rev_a}"
     if args.rev_b:
-        old = {**env, "PYTHONPATH": _export(args.rev_b, work)}
-        targets.append(Target(f"event.do {db} @{args.rev_b}", old, body, pg_pid, work, args))
-    return targets
+        envs["B"]["PYTHONPATH"] = common.export_src(args.rev_b, work)
+        names["B"] += f" @{args.rev_b}"
+    elif args.rev_a:
+        envs["B"]["PYTHONPATH"] = envs["A"]["PYTHONPATH"]
+        names["B"] += f" @{args.rev_a}"
+    extra = tuple(args.b_serve_args.split()) if args.b_serve_args else ()
+    for setting in args.b_env:
+        name, value = setting.split("=", 1)
+        envs["B"][name] = value
+    if extra or args.b_env:
+        names["B"] += f" [{' '.join([*extra, *args.b_env])}]"
+    processes = {"postgres": pg.pid} if pg else {}
+    targets = []
+    for side in ("A", "B"):
+        server = common.serve(
+            names[side], envs[side], work=work, path=path, probe=probe, extra=extra * (side == "B")
+        )
+        if args.resource == "userData":
+            targets.append(feeds.feed_target(server, token, args.users, processes))
+        elif args.resource == "updateUser":
+            lua = {"script": "update_user.lua", "env": {"BENCH_USERS": str(args.users)}}
+            targets.append(turns.load_target(server, f"apiToken={token}", processes, args, **lua))
+        else:
+            targets.append(turns.load_target(server, probe, processes, args))
+    return targets, env
+
+
+def check(env: dict, targets: list[turns.Target], args) -> list[str]:
+    if args.resource == "userData":
+        return []  # every feed's records were counted
+    problems = common.check_call_log(env, args.resource, targets)
+    if args.resource == "updateUser":
+        problems += update_user.read_back(env)[1]
+    return problems
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    bench.add_load_options(parser, budget=3600)
-    parser.set_defaults(duration=5, warmup=1, quiet_timeout=20)
-    parser.add_argument("--rounds", type=int, default=6)
-    parser.add_argument("--rev-b", help="also run event.do of this git revision")
-    parser.add_argument("--resource", choices=("event", "updateUser"), default="event")
-    parser.add_argument(
-        "--b-serve-args",
-        help="with --resource updateUser: also the working tree served with these extra gunicorn "
-        "arguments, e.g. '--worker-class gthread --threads 2' (the last of a repeated one wins)",
-    )
-    parser.add_argument("--users", type=int, default=2000, help="with --resource updateUser")
-    parser.add_argument(
-        "--ceilings",
-        default="ceiling-django,ceiling-wsgi",
-        help="comma-separated: ceiling-django (Django, no pipeline), ceiling-wsgi (bare WSGI)",
-    )
+    parser.add_argument("--resource", choices=RESOURCES, default="event")
+    parser.add_argument("--rev-a", help="A is this git revision's src/ (not the working tree)")
+    parser.add_argument("--rev-b", help="B is this git revision's src/")
+    parser.add_argument("--b-serve-args", help="B with these extra gunicorn arguments")
+    parser.add_argument("--b-env", action="append", default=[], metavar="NAME=VALUE")
+    parser.add_argument("--users", type=int, help="updateUser: 2,000; userData: 20,000")
+    turns.add_options(parser, rounds=8, duration=5, budget=3600)
     args = parser.parse_args(argv)
-    args.ceilings = [c.strip() for c in args.ceilings.split(",") if c.strip()]
-    if args.resource == "updateUser":
-        args.ceilings = []  # no ceiling for a write; revisions compared in turns
-    elif not args.ceilings or any(
-        c not in ("ceiling-django", "ceiling-wsgi") for c in args.ceilings
-    ):
-        parser.error("--ceilings: ceiling-django and/or ceiling-wsgi")
-    args.rev = None
-    work = Path(tempfile.mkdtemp(prefix="confero-interleaved-"))
-    answer = work / "event-do-answer.xml"
-    dbs = [d.strip() for d in args.db.split(",") if d.strip()]
-    targets: list[Target] = []
-    try:
-        with pgcluster.cluster() if "postgres" in dbs else _nothing() as pg:
-            for db in dbs:
-                url, pid = (pg.url, pg.pid) if db == "postgres" else (None, None)
-                targets += _database_targets(db, url, pid, work, args, answer)
-            body = "apiToken=cfo_live_" + "x" * 40
-            for ceiling in args.ceilings:
-                ceiling_env = bench.target_env(
-                    ceiling, bench.base_env(work / "ceiling", None), answer
-                )
-                targets.append(Target(ceiling, ceiling_env, body, None, work, args))
-            print(_header(args), flush=True)
-            for round_ in range(args.rounds):
-                turn = targets[round_ % len(targets) :] + targets[: round_ % len(targets)]
-                for target in turn:
-                    run = target.measure(args)
-                    print(_line(round_ + 1, run), flush=True)
-    finally:
-        bench.stop_servers()
-    print(_summary(targets))
-    return 0 if all(run.valid for t in targets for run in t.runs) else 1
-
-
-class _nothing:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
-
-
-def _header(args) -> str:
-    return (
-        f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s, {args.workers} workers, "
-        f"{args.rounds} rounds\n\n| round | target | req/s | p50 ms | p99 ms | CPU µs per request "
-        "| host µs | checked |\n|---:|---|---:|---:|---:|---|---:|---|"
-    )
-
-
-def _line(round_: int, run: bench.Run) -> str:
-    cpu = ", ".join(f"{k} {v}" for k, v in run.cpu_us_per_req.items())
-    checked = "ok" if run.valid else "; ".join(run.problems)
-    return (
-        f"| {round_} | {run.target} | {run.rps:.0f} | {run.p50_ms:.2f} | {run.p99_ms:.2f} | {cpu} "
-        f"| {run.host_us:.1f} | {run.good}/{run.requests} {checked} |"
-    )
-
-
-def _summary(targets: list[Target]) -> str:
-    ceilings = [t for t in targets if t.name.startswith("ceiling")]
-    lines = [
-        "",
-        "| target | median req/s | median p99 ms | worst p99 ms |"
-        + "".join(f" median share of {c.name} (per round) |" for c in ceilings),
-        "|---|---:|---:|---:|" + "---:|" * len(ceilings),
-    ]
-    for target in targets:
-        p99s = [run.p99_ms for run in target.runs]
-        shares = [
-            statistics.median(
-                run.rps / c.rps for run, c in zip(target.runs, ceiling.runs, strict=True)
-            )
-            for ceiling in ceilings
-        ]
-        lines.append(
-            f"| {target.name} | {statistics.median(r.rps for r in target.runs):.0f} "
-            f"| {statistics.median(p99s):.2f} | {max(p99s):.2f} |"
-            + "".join(f" {share:.0%} |" for share in shares)
-        )
-    return "\n".join(lines)
+    if not (args.rev_b or args.b_serve_args or args.b_env):
+        parser.error("B must differ from A: --rev-b, --b-serve-args or --b-env")
+    args.users = args.users or RESOURCES[args.resource]
+    unit = "users/s" if args.resource == "userData" else "calls/s"
+    work = Path(tempfile.mkdtemp(prefix="confero-bench-"))
+    print(f"{args.resource}.do in turns; A: {common.describe_code()}; {turns.machine()}\n")
+    problems, summaries = [], []
+    with common.guarded(args.budget):
+        for db in (d for d in args.db.split(",") if d):
+            with contextlib.ExitStack() as stack:
+                pg = stack.enter_context(common.postgres()) if db == "postgres" else None
+                targets, env = database_targets(db, pg, work, args)
+                turns.in_turns(targets, args.rounds, unit=unit)
+                problems += check(env, targets, args) + [
+                    p for t in targets for r in t.runs for p in r.problems
+                ]
+                summaries.append(turns.summary(targets, bases=[targets[1]], unit=unit))
+                common.stop_servers()
+    print("\n".join(summaries))
+    for problem in problems:
+        print(f"INVALID: {problem}")
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     sys.exit(main(sys.argv[1:]))

@@ -1,5 +1,5 @@
 """orderFeed.do against userData.do in the same run (issue 16, "must show"): a site of 10,000
-users (bench/feeds_data.py's: 10 custom fields each) with 2 orders each, both feeds over HTTP
+users (bench/feeds.py's: 10 custom fields each) with 2 orders each, both feeds over HTTP
 against `confero serve`, records per second of each.
 
     python bench/orders.py                       # SQLite, then PostgreSQL (throw-away cluster)
@@ -14,8 +14,8 @@ stopped here.
 """
 
 import argparse
+import contextlib
 import http.client
-import os
 import shutil
 import subprocess
 import sys
@@ -23,10 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import feeds  # bench/feeds.py: its data, server start and stop
+import common
+import feeds  # bench/feeds.py: its data
 
-ROOT = feeds.ROOT
 RUNS = 3
 
 ORDERS_DATA = """
@@ -82,9 +81,9 @@ print(f"orders: {2 * len(ids)} made")
 """
 
 
-def make_data(env: dict, users: int) -> str:
-    """The users (bench/feeds_data.py, once per data set) and their orders; a fresh token."""
-    token = feeds.generate(env, users)
+def make_data(env: dict, work: Path, users: int) -> str:
+    """The site and its users (bench/feeds.py's) and their orders; the token."""
+    token = feeds.set_up(env, work, users)
     out = subprocess.run([sys.executable, "-c", ORDERS_DATA], env=env, check=True,
                          capture_output=True, text=True).stdout  # fmt: skip
     print(out.strip(), flush=True)
@@ -116,10 +115,11 @@ def fetch(port: int, token: str, resource: str, tag: bytes) -> tuple[float, int,
 FEEDS = (("userData", b"<user>"), ("orderFeed", b"<order>"))
 
 
-def bench(label: str, env: dict, users: int) -> dict:
-    token = make_data(env, users)
-    port = feeds.free_port()
-    server = feeds.serve(env, port)
+def bench(label: str, env: dict, work: Path, users: int) -> dict:
+    token = make_data(env, work, users)
+    probe = f"apiToken={token}"
+    server = common.serve(label, env, work=work, path="/bench/api/event.do", probe=probe)
+    port = int(server.url.split(":")[2].split("/")[0])
     times: dict[str, list[float]] = {name: [] for name, _ in FEEDS}
     seen: dict[str, tuple[int, int]] = {}
     try:
@@ -130,7 +130,7 @@ def bench(label: str, env: dict, users: int) -> dict:
                 if attempt:
                     times[name].append(elapsed)
     finally:
-        feeds.stop(server)
+        common.stop_servers()
     expected = {"userData": users, "orderFeed": 2 * users}
     for name, (_, records) in seen.items():
         if records != expected[name]:
@@ -169,27 +169,20 @@ def report(results: list[dict]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=10_000)
-    parser.add_argument("--db", choices=["sqlite", "postgres", "both", "env"], default="both")
+    parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     args = parser.parse_args()
-    if args.db == "env":  # run by scripts/pgcluster.py, DATABASE_URL set
-        env = {**os.environ, "CONFERO_DATA_DIR": tempfile.mkdtemp(prefix="confero-bench-"),
-               "CONFERO_LOG_LEVEL": "WARNING"}  # fmt: skip
-        report([bench("PostgreSQL", env, args.users)])
-        return
-    if args.db in ("sqlite", "both"):
-        data = tempfile.mkdtemp(prefix="confero-bench-")
-        try:
-            env = {**os.environ, "CONFERO_DATA_DIR": data, "CONFERO_LOG_LEVEL": "WARNING"}
-            env.pop("DATABASE_URL", None)
-            report([bench("SQLite", env, args.users)])
-        finally:
-            shutil.rmtree(data, ignore_errors=True)
-    if args.db in ("postgres", "both"):
-        subprocess.run(
-            [sys.executable, str(ROOT / "scripts" / "pgcluster.py"), sys.executable, __file__,
-             "--db", "env", "--users", str(args.users)],
-            check=True,
-        )  # fmt: skip
+    work = Path(tempfile.mkdtemp(prefix="confero-bench-"))
+    try:
+        for db in ("sqlite", "postgres"):
+            if args.db not in (db, "both"):
+                continue
+            with contextlib.ExitStack() as stack, common.guarded(3600):
+                pg = stack.enter_context(common.postgres()) if db == "postgres" else None
+                env = common.environment(work / db, pg.database("confero") if pg else None)
+                report([bench({"sqlite": "SQLite", "postgres": "PostgreSQL"}[db], env, work / db,
+                              args.users)])  # fmt: skip
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
