@@ -56,8 +56,15 @@ def raw_rows(queryset: QuerySet) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _is_list(ids) -> bool:
-    return isinstance(ids, list) and bool(ids)
+def _of_records(column: str, ids) -> dict:
+    """The filter on `column` for rows of these records (a list of ids in the feed's order, or a
+    queryset of them). Dense ids are read as one index range (two parameters instead of a
+    thousand); the range may bring rows of records not asked for, which the renderer skips."""
+    if isinstance(ids, list) and ids:
+        low, high = min(ids[0], ids[-1]), max(ids[0], ids[-1])
+        if high - low < 2 * len(ids):
+            return {f"{column}__gte": low, f"{column}__lte": high}
+    return {f"{column}__in": ids}
 
 
 class Reader:
@@ -82,17 +89,12 @@ class Reader:
         return f"-{column}" if self.descending else column
 
     def answers(self, ids) -> QuerySet:
-        """The custom values of these records (a list of ids in the feed's order, or a queryset of
-        them). Dense ids are read as one index range (two parameters instead of a thousand); the
-        range may bring values of records not asked for, which the caller skips."""
+        """The custom values of these records (see `_of_records`)."""
         values = Answer.objects.filter(record_type=self.record_type.custom_fields)
-        low, high = (min(ids[0], ids[-1]), max(ids[0], ids[-1])) if _is_list(ids) else (0, 0)
-        if _is_list(ids) and high - low < 2 * len(ids):
-            values = values.filter(record_id__gte=low, record_id__lte=high)
-        else:
-            values = values.filter(record_id__in=ids)
-        return values.order_by(self._by_record("record_id"), "id").values_list(
-            "record_id", "field_id", "value_id", "text"
+        return (
+            values.filter(**_of_records("record_id", ids))
+            .order_by(self._by_record("record_id"), "id")
+            .values_list("record_id", "field_id", "value_id", "text")
         )
 
     def nested(self, ids) -> list[QuerySet]:
@@ -100,7 +102,7 @@ class Reader:
         return [
             selected(
                 nested.rows()
-                .filter(**{f"{nested.record}__in": ids})
+                .filter(**_of_records(nested.record, ids))
                 .order_by(self._by_record(nested.record), *nested.order),
                 nested.columns,
                 nested.record,
