@@ -4,7 +4,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from confero.customfields.cache import bump_fields_version, fields_of_sites
 from confero.customfields.models import (
@@ -232,11 +232,17 @@ def set_answers(record_type: str, record_id: int, assignments: Sequence[Assignme
     the order given (the rows' ids keep a multichoice's order)."""
     if not assignments:
         return
-    Answer.objects.filter(
-        record_type=record_type,
-        record_id=record_id,
-        field_id__in=[assignment.field.pk for assignment in assignments],
-    ).delete()
+    fields = [assignment.field.pk for assignment in assignments]
+    # One DELETE by the cursor: QuerySet.delete() runs the deletion collector on every call
+    # (answers have no signals and nothing refers to them). Placeholders only; the table is
+    # the model's.
+    placeholders = ", ".join(["%s"] * len(fields))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {Answer._meta.db_table} WHERE record_type = %s"  # noqa: S608
+            f" AND record_id = %s AND field_id IN ({placeholders})",
+            [record_type, record_id, *fields],
+        )
     Answer.objects.bulk_create(
         Answer(
             field_id=assignment.field.pk,
