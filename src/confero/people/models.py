@@ -83,7 +83,7 @@ class User(models.Model):
     # feeds with `since` rely on it (see confero.api.feeds).
     modified_at = models.DateTimeField()
     # Contract §8.2: the name shown for the user in apps and directories, and the planners'
-    # class of the user in reports (set by confero.people.profile).
+    # class of the user in reports (written by confero.people.services, as the other columns).
     # A database default too: rows written by hand-written SQL that does not name them stay valid.
     screen_name = models.CharField(max_length=100, blank=True, default="", db_default="")
     report_classification = models.CharField(max_length=100, blank=True, default="", db_default="")
