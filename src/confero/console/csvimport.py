@@ -32,6 +32,7 @@ from confero.console.userparams import Checked, Refusal
 from confero.customfields.models import FieldType
 from confero.errors import ValidationFailed
 from confero.people.models import UserStatus
+from confero.registration.standing import status_follows_orders
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 100_000
@@ -120,6 +121,7 @@ def parse(site, text: str) -> Parsed:
 
 def _check_header(site, parsed: Parsed) -> None:
     declared = {param.name for param in userparams.declared(adding=True)}
+    derived = status_follows_orders(site.pk)
     fields = {f.code: f for f in userparams.user_fields(site)}
     for number, name in enumerate(parsed.header, 1):
         if not name:
@@ -127,6 +129,9 @@ def _check_header(site, parsed: Parsed) -> None:
         elif name in EXPORT_ONLY:
             parsed.ignored.append(name)
             parsed.columns.append((name, "ignored: the record's own, written by Confero"))
+        elif name in userparams.BOOLEANS and derived:  # an export of the other site has them
+            parsed.ignored.append(name)
+            parsed.columns.append((name, "ignored: follows from the user's orders on this site"))
         elif name in declared:
             parsed.columns.append((name, userparams.LABELS.get(name, name)))
         elif name in STANDARD_PARAMS:
@@ -144,11 +149,13 @@ def _check_header(site, parsed: Parsed) -> None:
             )
 
 
-def raw_params(header: Sequence[str], cells: Sequence[str]) -> RawParams:
+def raw_params(
+    header: Sequence[str], cells: Sequence[str], ignored: Sequence[str] = EXPORT_ONLY
+) -> RawParams:
     raw: RawParams = {}
     for name, cell in zip(header, cells, strict=False):
         value = cell.strip()
-        if value and name not in EXPORT_ONLY:
+        if value and name not in ignored:
             raw.setdefault(name, []).append(value)
     return raw
 
@@ -165,7 +172,8 @@ def validate(site, parsed: Parsed, users) -> None:
                 "",
             )
             continue
-        checked = userparams.check(site, raw_params(parsed.header, row.cells), adding=True)
+        raw = raw_params(parsed.header, row.cells, parsed.ignored)
+        checked = userparams.check(site, raw, adding=True)
         row.checked, row.refusal = checked, checked.first()
     _check_unique(parsed, users)
 

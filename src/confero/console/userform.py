@@ -37,12 +37,17 @@ def read_post(
     *,
     adding: bool,
     held: dict[str, list[str]] | None = None,
+    status_from_orders: bool = False,
 ) -> RawParams:
     """The parameters the form sends. Adding: what is filled in. Changing: every contact field
     (an emptied one clears, as updateUser.do does) and only the custom fields whose values
-    differ from `held` (a custom value rewritten unchanged would still move last-modified)."""
+    differ from `held` (a custom value rewritten unchanged would still move last-modified).
+    Where registered and paid follow from orders (`status_from_orders`), the form has no say
+    in them: they are not sent."""
     raw: RawParams = {}
     for param in declared(adding=adding):
+        if param.name in BOOLEANS and status_from_orders:
+            continue
         if param.name in BOOLEANS:
             raw[param.name] = ["true" if post.get(param.name) else "false"]
             continue
@@ -60,7 +65,11 @@ def read_post(
 
 
 def contact_inputs(
-    *, adding: bool, values: dict[str, Any], refusals: dict[str, Refusal]
+    *,
+    adding: bool,
+    values: dict[str, Any],
+    refusals: dict[str, Refusal],
+    status_from_orders: bool = False,
 ) -> list[dict]:
     inputs = []
     for param in declared(adding=adding):
@@ -75,6 +84,7 @@ def contact_inputs(
                 "required": name in REQUIRED,
                 "refusal": refusals.get(param.name) or refusals.get(name),
                 "type": "email" if name in ("email", "email2") else "text",
+                "derived": status_from_orders and name in BOOLEANS,
             }
         )
     return inputs

@@ -10,6 +10,7 @@ from lxml import html
 from confero.console.models import UserImport
 from confero.people.models import User
 from tests.console.conftest import manage
+from tests.factories import RegistrationSettingsFactory
 
 GOOD = "Grace,Hopper,grace@example.org,m\nAlan,Turing,alan@example.org,l\n"
 BAD = "Eve,Jones,eve@example.org,xxl\n"
@@ -126,3 +127,25 @@ def test_export_streams_every_user_with_custom_values(world, planner_client, alp
     assert response["Content-Disposition"].startswith(
         'attachment; filename="alpha-production-users-'
     )
+
+
+def test_import_into_a_site_deriving_status_ignores_registered_and_paid_columns(
+    world, planner_client
+):
+    # An export of the other site carries registered and paid; here they follow from orders
+    # (addUser.do would refuse them with 201), so the columns are named as ignored. Before,
+    # each row's true was written, until the user's next order change overwrote it.
+    RegistrationSettingsFactory(site=world.production)
+    text = "firstName,lastName,email,registered,paid\nGrace,Hopper,grace@example.org,true,true\n"
+    uploaded = upload(planner_client, world, text)
+
+    preview = html.fromstring(planner_client.get(uploaded["Location"]).content)
+    columns = [[" ".join(td.text_content().split()) for td in tr.xpath("td")]
+               for tr in preview.xpath("//tr[td/code]") if len(tr.xpath("td")) == 2]  # fmt: skip
+    assert columns[-2:] == [
+        ["registered", "ignored: follows from the user's orders on this site"],
+        ["paid", "ignored: follows from the user's orders on this site"],
+    ]
+    assert "1 user imported." in body(planner_client.post(uploaded["Location"], {"rows": "all"}))
+    assert User.objects.values_list("registered", "paid").get(email="grace@example.org") == (
+        False, False)  # fmt: skip

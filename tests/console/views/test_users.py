@@ -6,7 +6,7 @@ from lxml import html
 
 from confero.people.models import User
 from tests.console.conftest import manage
-from tests.factories import UserFactory
+from tests.factories import RegistrationSettingsFactory, UserFactory
 
 
 def names(response) -> list[str]:
@@ -190,3 +190,41 @@ def test_user_page_shows_custom_values_by_label(world, planner_client, alpha_api
         "Navy (Other: please specify)",
         "Vegetarian, Gluten-free",
     )
+
+
+def test_site_deriving_status_from_orders_takes_registered_and_paid_from_no_form(
+    world, planner_client, alpha_api
+):
+    # Before: the form's checkboxes were written, and the next order change overwrote them; the
+    # API refuses them on such a site (201). The form now shows them without sending them.
+    RegistrationSettingsFactory(site=world.production)
+    User.objects.filter(pk=world.person.pk).update(registered=True, paid=False)
+    url = manage(world, f"users/{world.person.user_ref}/edit/")
+    page = html.fromstring(planner_client.get(url).content)
+    form = {k: v for k, v in page.forms[1].form_values() if k != "csrfmiddlewaretoken"}
+    assert page.xpath("//input[@id='id_registered']/@disabled") == ["disabled"]
+    assert "registered" not in form
+    assert "paid" not in form
+
+    response = planner_client.post(url, {**form, "paid": "true", "city": "Leeds"})
+
+    assert response.status_code == 302  # the city saved; registered and paid left as they were
+    stored = User.objects.values_list("city", "registered", "paid").get(pk=world.person.pk)
+    assert stored == ("Leeds", True, False)
+    refused = alpha_api.call("updateUser", {"userKey": world.person.user_key, "paid": "true"})
+    assert (refused.status, refused.code, refused.message) == (
+        400, 201, "parameter 'paid' is not accepted on this site: registered and paid follow "
+        "from the user's orders")  # fmt: skip
+
+
+def test_site_deriving_status_adds_a_user_without_a_say_in_registered_and_paid(
+    world, planner_client
+):
+    RegistrationSettingsFactory(site=world.production)
+    form = {"firstName": "Vera", "lastName": "Vip", "email": "vera@example.org"}
+
+    response = planner_client.post(manage(world, "users/new/"), {**form, "registered": "true"})
+
+    assert response.status_code == 302  # the form sends no status on such a site
+    assert User.objects.values_list("registered", "paid").get(email="vera@example.org") == (
+        False, False)  # fmt: skip

@@ -17,6 +17,7 @@ from confero.console.views.base import page, site_page
 from confero.errors import Conflict
 from confero.people import services
 from confero.people.models import UserStatus
+from confero.registration.standing import status_follows_orders
 
 PAGE_SIZE = 50
 _HEX16 = re.compile(r"^[0-9A-Fa-f]{16}$")
@@ -155,7 +156,12 @@ def _form_page(request, site, *, person, adding, values, held, refusals, status=
         {
             "person": person,
             "adding": adding,
-            "contact": userform.contact_inputs(adding=adding, values=values, refusals=by_param),
+            "contact": userform.contact_inputs(
+                adding=adding,
+                values=values,
+                refusals=by_param,
+                status_from_orders=status_follows_orders(site.pk),
+            ),
             "custom": userform.custom_inputs(fields, held, by_param),
             "refusals": refusals,
         },
@@ -173,7 +179,8 @@ def new_user(request: HttpRequest, site) -> HttpResponse:
     fields = userparams.user_fields(site)
     if request.method == "GET":
         return _form_page(request, site, person=None, adding=True, values={}, held={}, refusals=[])
-    raw = userform.read_post(request.POST, fields, adding=True)
+    derived = status_follows_orders(site.pk)
+    raw = userform.read_post(request.POST, fields, adding=True, status_from_orders=derived)
     checked = userparams.check(site, raw, adding=True, every=True)
     if checked.ok:
         try:
@@ -217,7 +224,10 @@ def edit_user(request: HttpRequest, site, ref: str) -> HttpResponse:
             held=held,
             refusals=[],
         )
-    raw = userform.read_post(request.POST, fields, adding=False, held=held)
+    derived = status_follows_orders(site.pk)
+    raw = userform.read_post(
+        request.POST, fields, adding=False, held=held, status_from_orders=derived
+    )
     checked = userparams.check(site, raw, adding=False, every=True)
     if checked.ok:
         try:
