@@ -54,6 +54,17 @@ def test_call_log_filters_by_site_resource_code_address_and_time(world, planner_
     ]
 
 
+def test_call_log_names_the_parameters_a_reading_resource_ignored(world, planner_client, alpha_api):
+    # Contract §2: a resource that writes nothing ignores what it does not declare; the planner
+    # sees which names an integration sent in vain (names only: a value never reaches the log).
+    answer = alpha_api.call("userData", {"colour": "blue", "sinse": "1"})
+    assert answer.code == 0
+
+    [row] = [r for r in rows(planner_client.get(CALLS)) if r[2] == "userData"]
+    assert row[3] == "0 Success ignored: colour, sinse"
+    assert "blue" not in planner_client.get(CALLS).content.decode()
+
+
 def test_call_log_never_shows_another_events_calls(world, planner_client, super_client):
     from tests.factories import site_of
 
