@@ -17,7 +17,6 @@ import argparse
 import contextlib
 import http.client
 import itertools
-import shutil
 import sys
 import tempfile
 import time
@@ -161,11 +160,7 @@ def main(argv: list[str]) -> int:
                     )
                 problems += [p for t in every for r in t.runs for p in r.problems]
     print("\n".join(verdicts))
-    for problem in problems:
-        print(f"INVALID: {problem}")
-    if not args.keep:
-        shutil.rmtree(work, ignore_errors=True)
-    return 1 if problems else 0
+    return common.finish(problems, work, keep=args.keep)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -324,3 +325,13 @@ def guarded(budget: int) -> Iterator[None]:
 def stop_servers() -> None:
     while SERVERS:
         SERVERS.pop().stop()
+
+
+def finish(problems: list[str], work: Path, *, keep: bool) -> int:
+    """The end of a run: each problem printed as INVALID, the work directory removed unless
+    kept; the exit code (1 when a check failed)."""
+    for problem in problems:
+        print(f"INVALID: {problem}")
+    if not keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return 1 if problems else 0

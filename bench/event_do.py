@@ -22,7 +22,6 @@ many as the good answers. Exit status 1 when anything was not.
 
 import argparse
 import contextlib
-import shutil
 import statistics
 import sys
 import tempfile
@@ -82,11 +81,7 @@ def main(argv: list[str]) -> int:
             f"{p99:.2f} ms ({'MET' if p99 <= TARGET_P99_MS else 'NOT MET'}, target ≤ 20 ms)"
         )
     problems += turns.problems_of(targets + ceilings)
-    for problem in problems:
-        print(f"INVALID: {problem}")
-    if not args.keep:
-        shutil.rmtree(work, ignore_errors=True)
-    return 1 if problems else 0
+    return common.finish(problems, work, keep=args.keep)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ and feeds.py's (a whole feed per turn, its records counted; --users users × 10 
 
 import argparse
 import contextlib
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -118,11 +117,7 @@ def main(argv: list[str]) -> int:
                 summaries.append(turns.summary(targets, bases=[targets[1]], unit=unit))
                 common.stop_servers()
     print("\n".join(summaries))
-    for problem in problems:
-        print(f"INVALID: {problem}")
-    if not args.keep:
-        shutil.rmtree(work, ignore_errors=True)
-    return 1 if problems else 0
+    return common.finish(problems, work, keep=args.keep)
 
 
 if __name__ == "__main__":

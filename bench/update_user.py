@@ -17,7 +17,6 @@ none. Also printed: the SQL of one call, in process (Django's test client), as D
 import argparse
 import contextlib
 import json
-import shutil
 import statistics
 import sys
 import tempfile
@@ -163,11 +162,7 @@ def main(argv: list[str]) -> int:
         verdict = ("MET" if rate >= TARGET_RATE else "NOT MET") if "postgres" in target.name else ""
         print(f"{target.name}: median {rate:.0f} calls/s {verdict} [target ≥ 500 on PostgreSQL]")
     problems += turns.problems_of(targets)
-    for problem in problems:
-        print(f"INVALID: {problem}")
-    if not args.keep:
-        shutil.rmtree(work, ignore_errors=True)
-    return 1 if problems else 0
+    return common.finish(problems, work, keep=args.keep)
 
 
 if __name__ == "__main__":
