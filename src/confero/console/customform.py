@@ -3,18 +3,22 @@
 send, and checked by the API's own rules (confero.api.customvalues) — the same codes (201, 300,
 301, 302) and messages as addSession.do or updateExhibitor.do would answer."""
 
-from collections.abc import Iterable
+import dataclasses
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.http import QueryDict
 
 from confero.api.codes import ApiError
 from confero.api.customvalues import parse_custom_params
 from confero.api.params import RawParams
+from confero.console.forms import service_error
 from confero.console.userform import custom_inputs, custom_sent, held_from_post
 from confero.console.userparams import Refusal, sent_values
 from confero.customfields.models import Answer, CustomField, RecordType
 from confero.customfields.services import Assignment, fields_for
+from confero.errors import Conflict, ValidationFailed
 
 __all__ = ["custom_inputs", "held_from_post"]
 
@@ -93,3 +97,39 @@ def split_profile(rows: list[Shown]) -> tuple[list[Shown], list[Shown]]:
     """A session's own fields, and its profile fields (whose values are constraint values)."""
     own = [row for row in rows if row.field.record_type != RecordType.PROFILE]
     return own, [row for row in rows if row.field.record_type == RecordType.PROFILE]
+
+
+@dataclass
+class Submitted:
+    """What a record form's POST came to: the record saved, or the inputs to show again."""
+
+    saved: Any = None
+    custom: list[dict] = dataclasses.field(default_factory=list)  # as the planner sent them
+    refusals: list[Refusal] = dataclasses.field(default_factory=list)
+
+
+def submit(
+    post: QueryDict,
+    site,
+    record_type: str,
+    form,
+    *,
+    held: dict[str, list[str]],
+    save: Callable[[list[Assignment]], Any],
+    form_fields: dict[str, str] | None = None,
+) -> Submitted:
+    """A session's or an exhibitor's form: its fields (`form`, a Django form) and its custom
+    values, checked by the API's rules; when both pass, `save(assignments)` writes the record
+    through its service (fields and values in one call, so in one transaction). A refusal of the
+    service lands on the form's field (`form_fields`: the service's name → the form's; by
+    default the same names)."""
+    fields = fields_of(site, record_type)
+    checked = check(site, record_type, read_post(post, fields, held=held))
+    if form.is_valid() and not checked.refusals:
+        try:
+            return Submitted(saved=save(checked.assignments))
+        except (ValidationFailed, Conflict) as exc:
+            service_error(form, exc, fields=form_fields or {name: name for name in form.fields})
+    by_param = {refusal.param: refusal for refusal in checked.refusals}
+    custom = custom_inputs(fields, held_from_post(post, fields), by_param)
+    return Submitted(custom=custom, refusals=checked.refusals)

@@ -10,12 +10,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from confero.console import customform, paging
-from confero.console.forms import service_error
 from confero.console.recordforms import ExhibitorForm, FilesForm, PeopleForm
 from confero.console.views.base import page, site_crumbs, site_page
 from confero.console.views.parts import files_text, people_text, resolve_people
 from confero.customfields.models import RecordType
-from confero.errors import Cancelled, Conflict, NotFound, ValidationFailed
+from confero.errors import Cancelled, NotFound, ValidationFailed
 from confero.exhibitors import services
 from confero.exhibitors.models import ExhibitorStatus
 
@@ -109,33 +108,25 @@ def _form_page(request, site, *, exhibitor, form, custom, refusals, status=200):
 
 
 def _save(request, site, *, exhibitor, held: dict) -> HttpResponse:
-    fields = customform.fields_of(site, RecordType.EXHIBITOR)
     form = ExhibitorForm(request.POST)
-    raw = customform.read_post(request.POST, fields, held=held)
-    checked = customform.check(site, RecordType.EXHIBITOR, raw)
-    if form.is_valid() and not checked.refusals:
-        try:
-            if exhibitor is None:
-                exhibitor = services.add_exhibitor(
-                    site, fields=form.fields_for_service(), assignments=checked.assignments
-                )
-                messages.success(request, f"Exhibitor {exhibitor.name} added.")
-            else:
-                services.update_exhibitor(
-                    exhibitor, fields=form.fields_for_service(), assignments=checked.assignments
-                )
-                messages.success(request, f"Exhibitor {exhibitor.name} saved.")
-        except (ValidationFailed, Conflict) as exc:
-            service_error(form, exc, fields=_FORM_FIELDS)
-        else:
-            return redirect(exhibitor_url(site, exhibitor))
-    refusals = {refusal.param: refusal for refusal in checked.refusals}
-    custom = customform.custom_inputs(
-        fields, customform.held_from_post(request.POST, fields), refusals
-    )
+
+    def save(assignments):
+        fields = form.fields_for_service()
+        if exhibitor is None:
+            return services.add_exhibitor(site, fields=fields, assignments=assignments)
+        return services.update_exhibitor(exhibitor, fields=fields, assignments=assignments)
+
+    done = customform.submit(
+        request.POST, site, RecordType.EXHIBITOR, form, held=held, save=save,
+        form_fields=_FORM_FIELDS,
+    )  # fmt: skip
+    if done.saved is not None:
+        verb = "added" if exhibitor is None else "saved"
+        messages.success(request, f"Exhibitor {done.saved.name} {verb}.")
+        return redirect(exhibitor_url(site, done.saved))
     return _form_page(
-        request, site, exhibitor=exhibitor, form=form, custom=custom,
-        refusals=checked.refusals, status=400,
+        request, site, exhibitor=exhibitor, form=form, custom=done.custom,
+        refusals=done.refusals, status=400,
     )  # fmt: skip
 
 

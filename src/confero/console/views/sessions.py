@@ -10,11 +10,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from confero.console import customform, paging
-from confero.console.forms import service_error
 from confero.console.recordforms import SessionForm
 from confero.console.views.base import page, site_crumbs, site_page
 from confero.customfields.models import RecordType
-from confero.errors import Conflict, ValidationFailed
 from confero.programme import services
 from confero.programme.models import Status
 
@@ -116,32 +114,21 @@ def _form_page(request, site, *, session, form, custom, refusals, status=200):
 def _save(request, site, *, session, held: dict) -> HttpResponse:
     """Adds (`session` None) or changes a session from the POST: its fields and custom values in
     one service call, so in one transaction."""
-    fields = customform.fields_of(site, RecordType.SESSION)
     form = SessionForm(request.POST)
-    raw = customform.read_post(request.POST, fields, held=held)
-    checked = customform.check(site, RecordType.SESSION, raw)
-    if form.is_valid() and not checked.refusals:
-        try:
-            if session is None:
-                session = services.add_session(
-                    site, fields=form.fields_for_service(), assignments=checked.assignments
-                )
-                messages.success(request, f"Session {session} added.")
-            else:
-                services.update_session(
-                    session, fields=form.fields_for_service(), assignments=checked.assignments
-                )
-                messages.success(request, f"Session {session} saved.")
-        except (ValidationFailed, Conflict) as exc:
-            service_error(form, exc, fields={name: name for name in form.fields})
-        else:
-            return redirect(session_url(site, session))
-    refusals = {refusal.param: refusal for refusal in checked.refusals}
-    custom = customform.custom_inputs(
-        fields, customform.held_from_post(request.POST, fields), refusals
-    )
+
+    def save(assignments):
+        fields = form.fields_for_service()
+        if session is None:
+            return services.add_session(site, fields=fields, assignments=assignments)
+        return services.update_session(session, fields=fields, assignments=assignments)
+
+    done = customform.submit(request.POST, site, RecordType.SESSION, form, held=held, save=save)
+    if done.saved is not None:
+        verb = "added" if session is None else "saved"
+        messages.success(request, f"Session {done.saved} {verb}.")
+        return redirect(session_url(site, done.saved))
     return _form_page(
-        request, site, session=session, form=form, custom=custom, refusals=checked.refusals,
+        request, site, session=session, form=form, custom=done.custom, refusals=done.refusals,
         status=400,
     )  # fmt: skip
 
