@@ -173,36 +173,51 @@ def _form_page(request, site, *, person, adding, values, held, refusals, status=
     )
 
 
+def _save(request, site, *, person, fields, held) -> HttpResponse:
+    """Adds (`person` None) or changes a user from the POST, through the people services with
+    the API's rules; refused, the form again with what the planner typed and each refusal."""
+    adding = person is None
+    derived = status_follows_orders(site.pk)
+    raw = userform.read_post(
+        request.POST, fields, adding=adding, held=held, status_from_orders=derived
+    )
+    checked = userparams.check(site, raw, adding=adding, every=True)
+    if checked.ok:
+        try:
+            with transaction.atomic():
+                if adding:
+                    person = services.add_user(
+                        site, fields=checked.fields, assignments=checked.assignments
+                    )
+                else:
+                    services.update_user(
+                        person, fields=checked.fields, assignments=checked.assignments
+                    )
+        except Conflict as exc:
+            checked.refusals.append(userparams.conflict_refusal(exc))
+        else:
+            verb = "added" if adding else "saved"
+            messages.success(request, f"{person.first_name} {person.last_name} {verb}.")
+            return redirect(_user_url(site, person))
+    return _form_page(
+        request,
+        site,
+        person=person,
+        adding=adding,
+        values=userform.post_values(request.POST),
+        held=userform.held_from_post(request.POST, fields),
+        refusals=checked.refusals,
+        status=400,
+    )
+
+
 @require_http_methods(["GET", "POST"])
 @site_page
 def new_user(request: HttpRequest, site) -> HttpResponse:
     fields = userparams.user_fields(site)
     if request.method == "GET":
         return _form_page(request, site, person=None, adding=True, values={}, held={}, refusals=[])
-    derived = status_follows_orders(site.pk)
-    raw = userform.read_post(request.POST, fields, adding=True, status_from_orders=derived)
-    checked = userparams.check(site, raw, adding=True, every=True)
-    if checked.ok:
-        try:
-            with transaction.atomic():
-                created = services.add_user(
-                    site, fields=checked.fields, assignments=checked.assignments
-                )
-        except Conflict as exc:
-            checked.refusals.append(userparams.conflict_refusal(exc))
-        else:
-            messages.success(request, f"{created.first_name} {created.last_name} added.")
-            return redirect(_user_url(site, created))
-    return _form_page(
-        request,
-        site,
-        person=None,
-        adding=True,
-        values=userform.post_values(request.POST),
-        held=userform.held_from_post(request.POST, fields),
-        refusals=checked.refusals,
-        status=400,
-    )
+    return _save(request, site, person=None, fields=fields, held=None)
 
 
 @require_http_methods(["GET", "POST"])
@@ -224,30 +239,7 @@ def edit_user(request: HttpRequest, site, ref: str) -> HttpResponse:
             held=held,
             refusals=[],
         )
-    derived = status_follows_orders(site.pk)
-    raw = userform.read_post(
-        request.POST, fields, adding=False, held=held, status_from_orders=derived
-    )
-    checked = userparams.check(site, raw, adding=False, every=True)
-    if checked.ok:
-        try:
-            with transaction.atomic():
-                services.update_user(person, fields=checked.fields, assignments=checked.assignments)
-        except Conflict as exc:
-            checked.refusals.append(userparams.conflict_refusal(exc))
-        else:
-            messages.success(request, f"{person.first_name} {person.last_name} saved.")
-            return redirect(_user_url(site, person))
-    return _form_page(
-        request,
-        site,
-        person=person,
-        adding=False,
-        values=userform.post_values(request.POST),
-        held=userform.held_from_post(request.POST, fields),
-        refusals=checked.refusals,
-        status=400,
-    )
+    return _save(request, site, person=person, fields=fields, held=held)
 
 
 @require_http_methods(["GET", "POST"])
